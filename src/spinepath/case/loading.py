@@ -1,0 +1,251 @@
+"""Reading a case file (YAML or JSON) into a validated :class:`Case`.
+
+The loader is deliberately strict, because a silently misread case gives a
+wrong pathway: YAML's ``yes``/``no``/``on``/``off`` stay text (and so fail
+validation) instead of becoming booleans, duplicate keys are errors rather than
+"last one wins", aliases are refused, and every problem is reported as one line
+naming the key and what was given.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from spinepath.case.model import CASE_KEYS, Case, allowed_values
+from spinepath.errors import CaseError
+
+MAX_CASE_BYTES = 1_000_000
+
+
+class StrictYamlLoader(yaml.SafeLoader):
+    """A YAML loader with only ``true``/``false`` booleans, decimal integers, no dates,
+    no aliases and no duplicate keys."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.constructor.ConstructorError(
+                None, None, "aliases (*name) are not allowed in a case file", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Mark] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first at line {seen[key].line + 1})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
+def _strict_resolvers() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+    dropped = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:timestamp"}
+    resolvers = {
+        first: [(tag, regexp) for tag, regexp in entries if tag not in dropped]
+        for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    extra = [
+        ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
+        ("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), "-+0123456789"),
+    ]
+    for tag, regexp, firsts in extra:
+        for first in firsts:
+            resolvers.setdefault(first, []).append((tag, regexp))
+    return resolvers
+
+
+StrictYamlLoader.yaml_implicit_resolvers = _strict_resolvers()
+
+
+def load_case(path: str | Path) -> Case:
+    """Read and validate the case file at ``path``; raise :class:`CaseError` on any problem."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_CASE_BYTES:
+            raise CaseError(
+                f"{path}: file is {size} bytes; a case file is at most {MAX_CASE_BYTES}"
+            )
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        raise CaseError(f"{path}: is a directory, not a case file") from None
+    except FileNotFoundError:
+        raise CaseError(f"{path}: no such file") from None
+    except PermissionError:
+        raise CaseError(f"{path}: permission denied") from None
+    except OSError as error:
+        raise CaseError(f"{path}: cannot be read ({error.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CaseError(f"{path}: is not UTF-8 text") from None
+    return parse_case(text, source=str(path), format=_format_of(path, text))
+
+
+def _format_of(path: Path, text: str) -> str:
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return "json"
+    if suffix in (".yaml", ".yml"):
+        return "yaml"
+    return "json" if text.lstrip().startswith("{") else "yaml"
+
+
+def parse_case(text: str, *, source: str = "<case>", format: str = "yaml") -> Case:
+    """Parse case text in ``format`` ("yaml" or "json") and validate it."""
+    data = _parse_json(text, source) if format == "json" else _parse_yaml(text, source)
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {_kind(data)}"
+        raise CaseError(f"{source}: a case file must be one mapping of keys to values, not {kind}")
+    return validate_case(data, source=source)
+
+
+def validate_case(data: dict[str, Any], *, source: str = "<case>") -> Case:
+    """Validate a mapping against the case model, with one readable line per problem."""
+    bad_keys = [key for key in data if not isinstance(key, str)]
+    if bad_keys:
+        raise CaseError([f"{source}: key {key!r} is not text" for key in bad_keys])
+    try:
+        return Case.model_validate(data)
+    except ValidationError as error:
+        raise CaseError([f"{source}: {line}" for line in describe_errors(error, data)]) from None
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    try:
+        return yaml.load(text, Loader=StrictYamlLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = error.problem or error.context or "malformed YAML"
+        raise CaseError(f"{source}: {where}malformed YAML: {problem}") from None
+    except yaml.YAMLError as error:
+        raise CaseError(f"{source}: malformed YAML: {error}") from None
+
+
+def _parse_json(text: str, source: str) -> Any:
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in result:
+                raise CaseError(f"{source}: duplicate key {key!r}")
+            result[key] = value
+        return result
+
+    try:
+        return json.loads(text, object_pairs_hook=no_duplicates)
+    except json.JSONDecodeError as error:
+        raise CaseError(
+            f"{source}: line {error.lineno}, column {error.colno}: malformed JSON: {error.msg}"
+        ) from None
+
+
+def describe_errors(error: ValidationError, data: dict[str, Any]) -> list[str]:
+    """One line per bad key: what the key accepts and what was given."""
+    lines: list[str] = []
+    done: set[str] = set()
+    for item in error.errors():
+        loc = item["loc"]
+        if not loc:
+            message = item["msg"].removeprefix("Value error, ")
+            lines.extend(message.splitlines())
+            continue
+        key = str(loc[0])
+        if item["type"] == "extra_forbidden":
+            lines.append(f"{key}: unknown key{_did_you_mean(key)}")
+            continue
+        if item["type"] == "missing":
+            lines.append(f"{key}: required, one of {_spelled(allowed_values(key) or ())}")
+            continue
+        # A union reports one error per branch (loc ends in the branch's name);
+        # only list indexes locate the value.
+        path = (key, *(part for part in loc[1:] if isinstance(part, int)))
+        where = key + "".join(f"[{part}]" for part in path[1:])
+        if where in done:
+            continue
+        done.add(where)
+        if item["type"] == "value_error":
+            lines.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
+        else:
+            lines.append(f"{where}: {_expectation(key, item)} (got {_given(data, path)})")
+    return lines
+
+
+def _expectation(key: str, item: dict[str, Any]) -> str:
+    if key == "red_flags" and any(isinstance(part, int) for part in item["loc"]):
+        if item["type"] == "literal_error":
+            return f"must be one of {_spelled(_red_flag_values())}"
+        return "must be text"
+    if key == "red_flags":
+        return "must be a list of red flags"
+    field = Case.model_fields[key]
+    values = allowed_values(key)
+    if values is not None:
+        return f"must be one of {_spelled(values)}"
+    bounds = {type(m).__name__: m for m in field.metadata}
+    if "Ge" in bounds and "Le" in bounds:
+        return f"must be a whole number from {bounds['Ge'].ge} to {bounds['Le'].le}"
+    if item["type"] == "string_too_long":
+        return f"must be text of at most {item['ctx']['max_length']} characters"
+    return item["msg"].lower()
+
+
+def _red_flag_values() -> tuple[object, ...]:
+    import typing
+
+    from spinepath.case.model import RedFlag
+
+    return typing.get_args(RedFlag)
+
+
+def _spelled(values: tuple[object, ...]) -> str:
+    shown = [_yaml_word(value) for value in values if value is not None]
+    return ", ".join(shown)
+
+
+def _yaml_word(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _given(data: dict[str, Any], loc: tuple[Any, ...]) -> str:
+    value: Any = data
+    for part in loc:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return "nothing"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return _yaml_word(value)
+    if isinstance(value, str):
+        return repr(value if len(value) <= 60 else value[:57] + "...")
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return f"a {_kind(value)}"
+
+
+def _kind(value: Any) -> str:
+    return {dict: "mapping", list: "list", str: "text", int: "number", float: "number"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _did_you_mean(key: str) -> str:
+    close = difflib.get_close_matches(key.lower(), CASE_KEYS, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

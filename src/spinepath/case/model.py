@@ -1,0 +1,162 @@
+"""The case model: exactly the vocabulary of the pathway contract, section 1.
+
+Every finding the sources reason about is a field here. Tri-state findings take
+``true``, ``false`` or ``"unknown"``; a finding that is not stated is
+``"unknown"``, never guessed. Stages of care that are not stated
+(``conservative_care``, ``non_invasive_therapy``, ``daily_life``) stay ``None``
+("not stated"), so that the pathway can say which fact would decide rather than
+assume one.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+TriState = bool | Literal["unknown"]
+Onset = Literal["acute", "chronic"]
+Stenosis = Literal["none", "laminotomy_relievable", "needs_decompression", "unknown"]
+ConservativeCare = Literal["not_started", "ongoing", "helped", "failed"]
+NonInvasiveTherapy = Literal["not_tried", "ongoing", "helped", "failed"]
+DiscectomyOutcome = Literal["lasting_relief", "failed", "reherniation", "worse_after_years"]
+ExerciseResponse = Literal["better", "worse", "no_change", "unknown"]
+DailyLife = Literal["normal", "limited", "cannot_live_normally"]
+RedFlag = Literal[
+    "cauda_equina",
+    "progressive_neurological_deficit",
+    "major_trauma",
+    "suspected_infection",
+    "cancer_history",
+    "unexplained_weight_loss",
+]
+
+UNKNOWN = "unknown"
+
+
+class Case(BaseModel):
+    """One patient's case, as a clinician or patient describes it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    label: str | None = Field(None, max_length=200, description="A name for the case.")
+    onset: Onset = Field(description="Acute injury or flare versus long-standing pain.")
+    symptom_months: int | None = Field(
+        None, ge=0, le=600, description="How long the pain has lasted."
+    )
+    age: int | None = Field(None, ge=12, le=120)
+    disc_degeneration: TriState = Field(
+        UNKNOWN, description="Degenerative disc disease at the painful level."
+    )
+    herniation: TriState = Field(UNKNOWN, description="Disc herniation.")
+    facet_arthritis: TriState = Field(UNKNOWN, description="Facet joint pain or arthritis.")
+    facet_hypertrophy: TriState = Field(UNKNOWN, description="Enlarged facet joints.")
+    stenosis: Stenosis = Field(
+        UNKNOWN,
+        description="Spinal stenosis, and whether removing a little lamina relieves it "
+        "or it needs decompression.",
+    )
+    nerve_compression: TriState = Field(
+        UNKNOWN, description="Nerve root compression (sciatica, radicular pain)."
+    )
+    muscle_imbalance: TriState = Field(
+        UNKNOWN, description="Muscle imbalance or deconditioning found on examination."
+    )
+    conservative_care: ConservativeCare | None = Field(
+        None, description="PT and core exercise; `failed` means no response over months."
+    )
+    non_invasive_therapy: NonInvasiveTherapy | None = Field(
+        None, description="PRP, prolotherapy, prolozone, Discogel, Discseel and the like."
+    )
+    prior_discectomy: bool = Field(False, description="An earlier discectomy.")
+    discectomy_outcome: DiscectomyOutcome | None = Field(
+        None, description="Only with prior_discectomy: true."
+    )
+    large_lamina_removal: TriState = Field(
+        UNKNOWN,
+        description="A big portion of lamina was removed in an earlier operation; "
+        "only with prior_discectomy: true.",
+    )
+    exercise_response: ExerciseResponse = Field(
+        UNKNOWN, description="How the pain responds to exercise and movement."
+    )
+    daily_life: DailyLife | None = Field(
+        None,
+        description="`limited`: a normal life with some limitations; "
+        "`cannot_live_normally`: not even that.",
+    )
+    pain_score: int | None = Field(None, ge=0, le=10)
+    red_flags: list[RedFlag] = Field(
+        default_factory=list,
+        description="Signs that need urgent medical attention before any pathway.",
+    )
+
+    @field_validator("red_flags")
+    @classmethod
+    def _red_flags_once_each(cls, flags: list[str]) -> list[str]:
+        repeated = sorted({flag for flag in flags if flags.count(flag) > 1})
+        if repeated:
+            raise ValueError(f"listed more than once: {', '.join(repeated)}")
+        return sorted(flags)
+
+    @model_validator(mode="after")
+    def _no_contradictions(self) -> Case:
+        problems = self.contradictions()
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def contradictions(self) -> list[str]:
+        """Facts that cannot all be true together, one line each."""
+        problems = []
+        if self.discectomy_outcome is not None and not self.prior_discectomy:
+            problems.append(
+                f"discectomy_outcome: given ({self.discectomy_outcome!r}) "
+                "but prior_discectomy is not true"
+            )
+        if "large_lamina_removal" in self.model_fields_set and not self.prior_discectomy:
+            problems.append(
+                f"large_lamina_removal: given ({_shown(self.large_lamina_removal)}) "
+                "but prior_discectomy is not true"
+            )
+        if self.discectomy_outcome == "reherniation" and self.herniation is False:
+            problems.append("herniation: false contradicts discectomy_outcome: 'reherniation'")
+        return problems
+
+
+def _shown(value: object) -> str:
+    """A value as the case file would spell it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+def allowed_values(key: str) -> tuple[object, ...] | None:
+    """The finite set of values a case key takes (``None`` for numbers and text).
+
+    ``None`` in the result stands for "not stated".
+    """
+    annotation = Case.model_fields[key].annotation
+    values: list[object] = []
+    for part in _flatten(annotation):
+        if part is bool:
+            values.extend([True, False])
+        elif part is type(None):
+            values.append(None)
+        elif typing.get_origin(part) is Literal:
+            values.extend(typing.get_args(part))
+        else:
+            return None
+    return tuple(values)
+
+
+def _flatten(annotation: object) -> list[object]:
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [leaf for arg in args for leaf in _flatten(arg)]
+    return [annotation]
+
+
+CASE_KEYS: tuple[str, ...] = tuple(Case.model_fields)

@@ -1,0 +1,130 @@
+"""Compiling rule data into experta rules.
+
+Each :class:`~spinepath.kb.model.Rule` becomes one experta ``Rule`` whose
+patterns are literal constraints on three kinds of fact:
+
+- ``CaseFact``: one flat fact with every key of the case (few, flat facts keep
+  the RETE network's joins cheap);
+- ``Established``: an intermediate conclusion, declared by the rule that
+  establishes it;
+- ``OptionConcluded``: a treatment option some rule concluded, so that a rule
+  can notice when a stage has none.
+
+Rules are layered: a rule that reads an intermediate (or the absence of
+options in a stage) runs after every rule that could establish it. Because
+experta is closed-world, ``NOT(Established(...))`` would otherwise hold
+merely because the establishing rule had not fired yet. Every rule gets its own
+salience (layer first, then the order of the knowledge files), so the firing
+order is total and does not depend on hashing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from spinepath.engine.compat import experta_module
+from spinepath.errors import KnowledgeError
+from spinepath.kb.model import KnowledgeBase, Rule
+
+experta = experta_module()
+
+
+class CaseFact(experta.Fact):
+    """The case as one flat fact: every key of the case model, plus ``red_flag_present``."""
+
+
+class Established(experta.Fact):
+    """An intermediate conclusion: ``Established(name=...)``."""
+
+
+class OptionConcluded(experta.Fact):
+    """A treatment option concluded by some rule: ``OptionConcluded(option=..., stage=...)``."""
+
+
+def layers(kb: KnowledgeBase) -> dict[str, int]:
+    """Each rule's layer: 0 if it reads only the case, else one more than what it depends on."""
+    establishers: dict[str, list[Rule]] = {}
+    by_stage: dict[str, list[Rule]] = {}
+    for rule in kb.rules:
+        for name in rule.then.establish:
+            establishers.setdefault(name, []).append(rule)
+        for option in rule.then.options:
+            by_stage.setdefault(kb.stage_of(option), []).append(rule)
+
+    def depends_on(rule: Rule) -> list[Rule]:
+        found: list[Rule] = []
+        for condition in rule.when:
+            if condition.kind == "intermediate":
+                found += establishers.get(condition.subject, [])
+            elif condition.kind == "no_option_in":
+                found += by_stage.get(condition.subject, [])
+        return found
+
+    layer: dict[str, int] = {}
+    visiting: set[str] = set()
+
+    def visit(rule: Rule) -> int:
+        if rule.id in layer:
+            return layer[rule.id]
+        if rule.id in visiting:
+            raise KnowledgeError(f"rule {rule.id} depends on itself through other rules")
+        visiting.add(rule.id)
+        deps = depends_on(rule)
+        layer[rule.id] = 1 + max(visit(dep) for dep in deps) if deps else 0
+        visiting.discard(rule.id)
+        return layer[rule.id]
+
+    for rule in kb.rules:
+        visit(rule)
+    return layer
+
+
+def firing_order(kb: KnowledgeBase) -> list[Rule]:
+    """Rules in the order the engine prefers them: by layer, then by place in the knowledge files."""
+    layer = layers(kb)
+    return sorted(kb.rules, key=lambda rule: (layer[rule.id], rule.position))
+
+
+def patterns(rule: Rule) -> list[Any]:
+    """The experta patterns for a rule's conditions, the case always bound as ``case``."""
+    constraints: dict[str, Any] = {}
+    extra: list[Any] = []
+    for condition in rule.when:
+        if condition.kind == "case":
+            constraint = experta.L(condition.values[0])
+            for value in condition.values[1:]:
+                constraint = constraint | experta.L(value)
+            constraints[condition.subject] = constraint
+        elif condition.kind == "red_flags":
+            constraints["red_flag_present"] = experta.L(condition.values[0] == "any")
+        elif condition.kind == "intermediate":
+            fact = Established(name=condition.subject)
+            extra.append(fact if condition.values[0] else experta.NOT(fact))
+        else:  # no_option_in
+            extra.append(experta.NOT(OptionConcluded(stage=condition.subject)))
+    return [experta.AS.case << CaseFact(**constraints), *extra]
+
+
+def compile_rules(kb: KnowledgeBase, fire: Callable[[Any, Rule, Any], None]) -> dict[str, Any]:
+    """experta rules for every rule of ``kb``, as attributes for a ``KnowledgeEngine`` subclass.
+
+    ``fire(engine, rule, case_fact)`` is called when a rule fires.
+    """
+    order = firing_order(kb)
+    compiled: dict[str, Any] = {}
+    for index, rule in enumerate(order):
+        action = _action(rule, fire)
+        salience = len(order) - index
+        compiled["rule_" + rule.id.replace(".", "__")] = experta.Rule(
+            *patterns(rule), salience=salience
+        )(action)
+    return compiled
+
+
+def _action(rule: Rule, fire: Callable[[Any, Rule, Any], None]) -> Callable[..., None]:
+    def action(engine: Any, case: Any) -> None:
+        fire(engine, rule, case)
+
+    action.__name__ = rule.id
+    return action

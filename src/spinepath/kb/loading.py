@@ -1,0 +1,242 @@
+"""Reading ``knowledge/`` into a checked :class:`KnowledgeBase`.
+
+Loading fails, with one line per problem, when a rule names a fact or value
+outside the case vocabulary, an unknown intermediate, treatment or guideline
+section, or quotes a seed passage that is not in the seed character for
+character. Offsets of every quote are computed here, never written by hand.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from spinepath.case.loading import StrictYamlLoader
+from spinepath.case.model import CASE_KEYS, allowed_values
+from spinepath.errors import KnowledgeError
+from spinepath.kb.model import (
+    Citation,
+    Conclusion,
+    Condition,
+    Guideline,
+    GuidelineCitation,
+    GuidelineReference,
+    Intermediate,
+    KnowledgeBase,
+    Meta,
+    Rule,
+    Seed,
+    SeedCitation,
+    Stage,
+)
+
+
+def knowledge_dir() -> Path:
+    """Where the knowledge base is: inside the installed package, or at the repository top."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "_knowledge", here.parent.parent / "knowledge"):
+        if (candidate / "knowledge.yaml").is_file():
+            return candidate
+    raise KnowledgeError(f"no knowledge base found next to {here}")
+
+
+@functools.lru_cache(maxsize=4)
+def load_knowledge(directory: Path | None = None) -> KnowledgeBase:
+    """Load and check the whole knowledge base (cached: it is read-only)."""
+    root = directory or knowledge_dir()
+    problems: list[str] = []
+    meta = Meta.model_validate(_read(root / "knowledge.yaml"))
+    seeds = {}
+    for entry in _read(root / "sources.yaml"):
+        seed = Seed.model_validate(entry)
+        text = (root / "sources" / seed.file).read_text(encoding="utf-8")
+        seeds[seed.id] = seed.model_copy(update={"text": text})
+    guidelines_file = root / "guidelines.yaml"
+    guidelines = {}
+    if guidelines_file.is_file():
+        for entry in _read(guidelines_file):
+            guideline = Guideline.model_validate(entry)
+            guidelines[guideline.id] = guideline
+    stages = tuple(Stage.model_validate(entry) for entry in _read(root / "treatments.yaml"))
+    intermediates = {
+        item.name: item
+        for item in (Intermediate.model_validate(e) for e in _read(root / "intermediates.yaml"))
+    }
+    context = _Context(seeds, guidelines, stages, intermediates)
+    rules: list[Rule] = []
+    for path in sorted((root / "rules").glob("*.yaml")):
+        for position, entry in enumerate(_read(path) or []):
+            where = f"{path.name}, rule {position + 1}"
+            if isinstance(entry, dict) and "id" in entry:
+                where = f"{path.name}, rule {entry['id']}"
+            try:
+                rules.append(context.rule(entry, path.name, len(rules)))
+            except KnowledgeError as error:
+                problems.extend(f"{where}: {p}" for p in error.problems)
+            except ValidationError as error:
+                problems.extend(
+                    f"{where}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
+                )
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            problems.append(f"{rule.file}: rule id {rule.id} is used twice")
+        seen.add(rule.id)
+    established = {name for rule in rules for name in rule.then.establish}
+    for name in sorted(set(intermediates) - established):
+        problems.append(f"intermediates.yaml: {name} is established by no rule")
+    if problems:
+        raise KnowledgeError(problems)
+    return KnowledgeBase(
+        meta=meta,
+        seeds=seeds,
+        guidelines=guidelines,
+        stages=stages,
+        intermediates=intermediates,
+        rules=tuple(rules),
+    )
+
+
+def _read(path: Path) -> Any:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=StrictYamlLoader)
+    except (OSError, yaml.YAMLError) as error:
+        raise KnowledgeError(f"{path}: {error}") from None
+
+
+class _Context:
+    """What a rule may refer to, and how its parts are checked."""
+
+    def __init__(
+        self,
+        seeds: dict[str, Seed],
+        guidelines: dict[str, Guideline],
+        stages: tuple[Stage, ...],
+        intermediates: dict[str, Intermediate],
+    ) -> None:
+        self.seeds = seeds
+        self.guidelines = guidelines
+        self.stage_ids = [stage.id for stage in stages]
+        self.treatments = {t.id for stage in stages for t in stage.treatments}
+        self.intermediates = intermediates
+
+    def rule(self, entry: Any, file: str, position: int) -> Rule:
+        if not isinstance(entry, dict):
+            raise KnowledgeError("a rule must be a mapping")
+        entry = dict(entry)
+        problems: list[str] = []
+        conditions = []
+        for subject, value in (entry.pop("when", None) or {}).items():
+            try:
+                conditions.append(self.condition(subject, value))
+            except KnowledgeError as error:
+                problems.extend(error.problems)
+        then = Conclusion.model_validate(entry.pop("then", {}))
+        problems.extend(self.check_conclusion(then))
+        citations = []
+        for ref in entry.pop("citations", None) or []:
+            try:
+                citations.append(self.citation(ref))
+            except KnowledgeError as error:
+                problems.extend(error.problems)
+        if not citations:
+            problems.append("has no citation")
+        if problems:
+            raise KnowledgeError(problems)
+        return Rule.model_validate(
+            {
+                **entry,
+                "when": conditions,
+                "then": then,
+                "citations": citations,
+                "file": file,
+                "position": position,
+            }
+        )
+
+    def condition(self, subject: str, value: Any) -> Condition:
+        if subject == "red_flags":
+            if value not in ("any", "none"):
+                raise KnowledgeError(f"when.red_flags: must be 'any' or 'none' (got {value!r})")
+            return Condition(kind="red_flags", subject=subject, values=(value,))
+        if subject == "no_option_in":
+            if value not in self.stage_ids:
+                raise KnowledgeError(f"when.no_option_in: {value!r} is not a stage")
+            return Condition(kind="no_option_in", subject=value, values=(True,))
+        values = tuple(value) if isinstance(value, list) else (value,)
+        if subject in self.intermediates:
+            if len(values) != 1 or not isinstance(values[0], bool):
+                raise KnowledgeError(f"when.{subject}: an intermediate takes true or false")
+            return Condition(kind="intermediate", subject=subject, values=values)
+        if subject not in CASE_KEYS:
+            raise KnowledgeError(f"when.{subject}: neither a case fact nor an intermediate")
+        allowed = allowed_values(subject)
+        if allowed is None:
+            raise KnowledgeError(
+                f"when.{subject}: rules test only facts with a fixed set of values"
+            )
+        # Compare types too: YAML's true must not pass for a value spelled 1.
+        bad = [v for v in values if not any(type(v) is type(a) and v == a for a in allowed)]
+        if bad:
+            raise KnowledgeError(f"when.{subject}: {bad!r} not among {list(allowed)!r}")
+        return Condition(kind="case", subject=subject, values=values)
+
+    def check_conclusion(self, then: Conclusion) -> list[str]:
+        problems = [
+            f"then.establish: {name} is not in intermediates.yaml"
+            for name in then.establish
+            if name not in self.intermediates
+        ]
+        problems += [
+            f"then.options: {option} is not a treatment id"
+            for option in then.options
+            if option not in self.treatments
+        ]
+        problems += [
+            f"then.missing_facts: {fact} is not a case fact"
+            for fact in then.missing_facts
+            if fact not in CASE_KEYS
+        ]
+        if not (
+            then.establish
+            or then.current_stage
+            or then.options
+            or then.caution
+            or then.missing_facts
+        ):
+            problems.append("then: concludes nothing")
+        return problems
+
+    def citation(self, ref: Any) -> Citation:
+        if not isinstance(ref, dict) or "source" not in ref:
+            raise KnowledgeError(f"citation {ref!r}: needs a source")
+        source = str(ref["source"])
+        if source in self.seeds:
+            quote = ref.get("quote")
+            if not isinstance(quote, str) or not quote:
+                raise KnowledgeError(f"citation of {source}: needs a verbatim quote")
+            start = self.seeds[source].text.find(quote)
+            if start < 0:
+                raise KnowledgeError(f"citation of {source}: quote not found verbatim: {quote!r}")
+            return SeedCitation(source=source, quote=quote, start=start, end=start + len(quote))
+        if source in self.guidelines:
+            guideline = self.guidelines[source]
+            section = str(ref.get("section", ""))
+            if section not in guideline.sections:
+                raise KnowledgeError(f"citation of {source}: section {section!r} is not registered")
+            return GuidelineCitation(
+                source=source,
+                reference=GuidelineReference(
+                    title=guideline.title,
+                    publisher=guideline.publisher,
+                    year=guideline.year,
+                    section=section,
+                    summary=guideline.sections[section],
+                    url=guideline.url,
+                ),
+            )
+        raise KnowledgeError(f"citation: source {source!r} is not in the source register")

@@ -1,0 +1,200 @@
+"""The knowledge base as typed data: sources, treatments, intermediate conclusions, rules.
+
+These models describe what the knowledge files in ``knowledge/`` may say; they
+hold no mechanism. :mod:`spinepath.kb.loading` reads and checks the files, and
+:mod:`spinepath.engine` compiles the rules.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Verdict = Literal["recommended", "consider", "not_advised", "contraindicated"]
+StageId = Literal["referral", "conservative", "non_invasive", "surgical"]
+
+#: From most to least cautious: when rules disagree on an option, the first wins.
+VERDICTS_BY_CAUTION: tuple[Verdict, ...] = (
+    "contraindicated",
+    "not_advised",
+    "consider",
+    "recommended",
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Meta(Strict):
+    """Maintenance data of the knowledge base as a whole."""
+
+    name: str
+    version: str
+    last_review: str
+    reviewed_by: str
+    update_policy: str
+    disclaimer: str
+
+
+class Seed(Strict):
+    """One of the seed documents the pathway is drawn from."""
+
+    id: str = Field(pattern=r"^\d{3}$")
+    file: str
+    title: str
+    author: str | None = None
+    kind: str
+    evidence_level: str
+    note: str
+    text: str = Field("", repr=False, exclude=True)
+
+
+class Guideline(Strict):
+    """A published guideline cited in spinepath's own words."""
+
+    id: str = Field(pattern=r"^[a-z0-9-]+$")
+    title: str
+    publisher: str
+    year: int | None = None
+    year_note: str | None = None
+    updated: int | None = None
+    identifier: str | None = None
+    authors: str | None = None
+    journal: str | None = None
+    url: str | None = None
+    kind: str
+    evidence_level: str
+    status_note: str | None = None
+    read_via: str | None = None
+    sections: dict[str, str]
+
+
+class Treatment(Strict):
+    """A treatment id of the contract, with the name shown to people."""
+
+    id: str
+    name: str
+    description: str
+
+
+class Stage(Strict):
+    id: StageId
+    name: str
+    description: str
+    treatments: tuple[Treatment, ...]
+
+
+class Intermediate(Strict):
+    """A conclusion some rules establish and other rules build on."""
+
+    name: str = Field(pattern=r"^[a-z_]+$")
+    description: str
+
+
+class CitationRef(Strict):
+    """A citation as written in a rule: a seed quote or a guideline section."""
+
+    source: str
+    quote: str | None = None
+    section: str | None = None
+
+
+class SeedCitation(Strict):
+    """A verbatim quote: ``quote == seed_text[start:end]``."""
+
+    source: str
+    quote: str
+    start: int
+    end: int
+
+
+class GuidelineReference(Strict):
+    title: str
+    publisher: str
+    year: int | None
+    section: str
+    summary: str
+    url: str | None = None
+
+
+class GuidelineCitation(Strict):
+    source: str
+    reference: GuidelineReference
+
+
+Citation = SeedCitation | GuidelineCitation
+
+
+class Caution(Strict):
+    id: str = Field(pattern=r"^[a-z_]+$")
+    text: str
+
+
+class Conclusion(Strict):
+    """What a rule concludes when all its conditions hold."""
+
+    establish: tuple[str, ...] = ()
+    current_stage: StageId | None = None
+    options: dict[str, Verdict] = Field(default_factory=dict)
+    caution: Caution | None = None
+    missing_facts: dict[str, str] = Field(default_factory=dict)
+
+
+class Condition(Strict):
+    """One line of a rule's ``when``: ``subject`` must take one of ``values``.
+
+    ``kind`` says what the subject is: a case fact, an intermediate conclusion,
+    the presence of red flags, or the absence of options in a stage.
+    """
+
+    kind: Literal["case", "intermediate", "red_flags", "no_option_in"]
+    subject: str
+    values: tuple[object, ...]
+
+
+class Rule(Strict):
+    """One rule: its conditions, its conclusion and the passages it rests on, in one place."""
+
+    id: str = Field(pattern=r"^[a-z_]+\.[a-z0-9_]+$")
+    stage: StageId
+    title: str
+    when: tuple[Condition, ...]
+    then: Conclusion
+    rationale: str
+    citations: tuple[Citation, ...]
+    file: str
+    position: int
+
+    def reads(self) -> tuple[str, ...]:
+        """The case keys this rule's conditions read."""
+        return tuple(c.subject for c in self.when if c.kind == "case")
+
+
+class KnowledgeBase(Strict):
+    meta: Meta
+    seeds: dict[str, Seed]
+    guidelines: dict[str, Guideline]
+    stages: tuple[Stage, ...]
+    intermediates: dict[str, Intermediate]
+    rules: tuple[Rule, ...]
+
+    def stage_of(self, treatment_id: str) -> StageId:
+        for stage in self.stages:
+            if any(t.id == treatment_id for t in stage.treatments):
+                return stage.id
+        raise KeyError(treatment_id)
+
+    def treatment(self, treatment_id: str) -> Treatment:
+        for stage in self.stages:
+            for treatment in stage.treatments:
+                if treatment.id == treatment_id:
+                    return treatment
+        raise KeyError(treatment_id)
+
+    def rule(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)

@@ -1,0 +1,90 @@
+"""The pathway: what the engine concluded for a case, shaped as the contract's JSON (section 3).
+
+Fields beyond the contract are extensions (the contract allows new fields):
+``name`` of stages and options, ``rules`` that spoke to an option,
+``verdict_when_reached``, ``disclaimer`` and ``knowledge_last_review``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from spinepath.kb.model import GuidelineCitation, SeedCitation, StageId, Verdict
+
+StageStatus = Literal["tried", "current", "upcoming"]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Option(_Out):
+    id: str
+    name: str
+    verdict: Verdict
+    verdict_when_reached: Verdict
+    rationale: str
+    rule: str
+    rules: list[str]
+    citations: list[SeedCitation | GuidelineCitation]
+
+
+class StageResult(_Out):
+    id: StageId
+    name: str
+    status: StageStatus
+    options: list[Option]
+
+
+class CautionNote(_Out):
+    id: str
+    text: str
+    rule: str
+    stage: StageId
+    citations: list[SeedCitation | GuidelineCitation]
+
+
+class MissingFact(_Out):
+    fact: str
+    why: str
+    rules: list[str]
+
+
+class TraceStep(_Out):
+    rule: str
+    stage: StageId
+    matched: dict[str, Any]
+    concluded: list[dict[str, Any]]
+
+
+class Pathway(_Out):
+    spinepath_version: str
+    knowledge_version: str
+    knowledge_last_review: str
+    disclaimer: str
+    case: dict[str, Any]
+    current_stage: StageId
+    stages: list[StageResult]
+    cautions: list[CautionNote]
+    missing_facts: list[MissingFact]
+    trace: list[TraceStep]
+
+    def option(self, option_id: str) -> Option | None:
+        """The option with this id, in whatever stage, or ``None`` if no rule spoke to it."""
+        for stage in self.stages:
+            for option in stage.options:
+                if option.id == option_id:
+                    return option
+        return None
+
+    def stage(self, stage_id: str) -> StageResult | None:
+        return next((stage for stage in self.stages if stage.id == stage_id), None)
+
+    def to_json(self) -> str:
+        """The contract's JSON: keys sorted, stable across runs and hash seeds."""
+        return json.dumps(
+            self.model_dump(mode="json"), sort_keys=True, indent=2, ensure_ascii=False
+        )

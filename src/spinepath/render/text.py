@@ -1,0 +1,66 @@
+"""Text output for a terminal, rendered with jinja2."""
+
+from __future__ import annotations
+
+import textwrap
+from functools import cache
+from typing import Any
+
+from spinepath.kb.model import KnowledgeBase
+from spinepath.pathway.model import Pathway
+from spinepath.render import words
+
+WIDTH = 88
+
+
+@cache
+def _environment() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("spinepath.render", "templates"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # plain text for a terminal; the HTML renderer escapes
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["wrap"] = _wrap
+    env.filters["verdict"] = lambda v: words.VERDICT_WORDS[v]
+    env.filters["value"] = words.value_word
+    env.filters["fact"] = words.fact_word
+    return env
+
+
+def _wrap(text: str, indent: int = 0, first: str = "") -> str:
+    """Wrap ``text`` to the terminal width, indenting continuation lines."""
+    pad = " " * indent
+    return textwrap.fill(
+        " ".join(str(text).split()),
+        width=WIDTH,
+        initial_indent=(first or pad),
+        subsequent_indent=pad,
+        break_on_hyphens=False,
+    )
+
+
+def render_pathway(pathway: Pathway, kb: KnowledgeBase) -> str:
+    return (
+        _environment()
+        .get_template("assess.txt.j2")
+        .render(p=pathway, kb=kb, where=lambda c: words.where(kb, c))
+    )
+
+
+def render_rules(kb: KnowledgeBase, rules: list[Any]) -> str:
+    return (
+        _environment()
+        .get_template("rules.txt.j2")
+        .render(
+            kb=kb,
+            rules=rules,
+            conditions=words.rule_conditions,
+            conclusions=lambda r: words.rule_conclusions(kb, r),
+            where=lambda c: words.where(kb, c),
+        )
+    )

@@ -1,0 +1,96 @@
+"""Domain words for conditions, conclusions and citations, shared by every renderer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spinepath.kb.model import Condition, GuidelineCitation, KnowledgeBase, Rule, SeedCitation
+
+VERDICT_WORDS = {
+    "recommended": "recommended",
+    "consider": "consider",
+    "not_advised": "not advised",
+    "contraindicated": "contraindicated",
+}
+
+STATUS_WORDS = {"tried": "tried", "current": "current", "upcoming": "upcoming"}
+
+
+def value_word(value: Any) -> str:
+    """A fact value as a person would read it."""
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if value is None:
+        return "not stated"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(value_word(v) for v in value) or "none"
+    return str(value).replace("_", " ")
+
+
+def fact_word(key: str) -> str:
+    return key.replace("_", " ")
+
+
+def condition_words(condition: Condition) -> str:
+    """One condition of a rule, in domain words."""
+    if condition.kind == "red_flags":
+        return "a red flag is present" if condition.values[0] == "any" else "no red flag"
+    if condition.kind == "no_option_in":
+        return f"no option was found for the {fact_word(condition.subject)} stage"
+    if condition.kind == "intermediate":
+        verb = "established" if condition.values[0] else "not established"
+        return f"{fact_word(condition.subject)}: {verb}"
+    return f"{fact_word(condition.subject)} is " + " or ".join(
+        value_word(v) for v in condition.values
+    )
+
+
+def rule_conditions(rule: Rule) -> list[str]:
+    return [condition_words(c) for c in rule.when] or ["always (every case)"]
+
+
+def rule_conclusions(kb: KnowledgeBase, rule: Rule) -> list[str]:
+    then = rule.then
+    lines = [f"establish {fact_word(name)}" for name in then.establish]
+    if then.current_stage:
+        lines.append(f"current stage: {fact_word(then.current_stage)}")
+    lines += [
+        f"{kb.treatment(option).name}: {VERDICT_WORDS[verdict]}"
+        for option, verdict in then.options.items()
+    ]
+    if then.caution:
+        lines.append(f"caution {then.caution.id}")
+    lines += [f"missing fact if unknown: {fact_word(fact)}" for fact in then.missing_facts]
+    return lines
+
+
+def paragraph_of(text: str, offset: int) -> int:
+    """The 1-based paragraph (blocks separated by a blank line) holding ``offset``."""
+    paragraph = 1
+    in_gap = False
+    for line in text[:offset].split("\n")[:-1]:
+        if line.strip():
+            if in_gap:
+                paragraph += 1
+            in_gap = False
+        else:
+            in_gap = True
+    if in_gap and text[:offset].strip():
+        paragraph += 1
+    return paragraph
+
+
+def where(kb: KnowledgeBase, citation: SeedCitation | GuidelineCitation) -> str:
+    """Where a cited passage stands, for a person."""
+    if isinstance(citation, SeedCitation):
+        seed = kb.seeds[citation.source]
+        paragraph = paragraph_of(seed.text, citation.start)
+        return (
+            f"source {citation.source}, paragraph {paragraph} "
+            f"(characters {citation.start}-{citation.end})"
+        )
+    ref = citation.reference
+    year = f" ({ref.year})" if ref.year else ""
+    return f"{ref.publisher}, {ref.title}{year}, section {ref.section}"
