@@ -81,7 +81,7 @@ def layers(kb: KnowledgeBase) -> dict[str, int]:
 
 
 def firing_order(kb: KnowledgeBase) -> list[Rule]:
-    """Rules in the order the engine prefers them: by layer, then by place in the knowledge files."""
+    """Rules in the engine's order of preference: by layer, then by place in the files."""
     layer = layers(kb)
     return sorted(kb.rules, key=lambda rule: (layer[rule.id], rule.position))
 

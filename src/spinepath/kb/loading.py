@@ -9,6 +9,7 @@ character. Offsets of every quote are computed here, never written by hand.
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,17 @@ from spinepath.kb.model import (
 
 
 def knowledge_dir() -> Path:
-    """Where the knowledge base is: inside the installed package, or at the repository top."""
+    """Where the knowledge base is.
+
+    ``SPINEPATH_KNOWLEDGE`` names another directory (used to review a draft of
+    the knowledge base, and by the mutation script); otherwise the copy inside
+    the installed package, or the repository's ``knowledge/`` in a checkout.
+    """
+    override = os.environ.get("SPINEPATH_KNOWLEDGE")
+    if override:
+        if not (Path(override) / "knowledge.yaml").is_file():
+            raise KnowledgeError(f"SPINEPATH_KNOWLEDGE={override}: no knowledge.yaml there")
+        return Path(override)
     here = Path(__file__).resolve().parent.parent
     for candidate in (here / "_knowledge", here.parent.parent / "knowledge"):
         if (candidate / "knowledge.yaml").is_file():
