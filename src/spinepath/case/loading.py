@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from spinepath.case.model import CASE_KEYS, Case, allowed_values
+from spinepath.case.model import CASE_KEYS, Case, allowed_values, contradictions
 from spinepath.errors import CaseError
 
 MAX_CASE_BYTES = 1_000_000
@@ -121,7 +121,12 @@ def validate_case(data: dict[str, Any], *, source: str = "<case>") -> Case:
     try:
         return Case.model_validate(data)
     except ValidationError as error:
-        raise CaseError([f"{source}: {line}" for line in describe_errors(error, data)]) from None
+        lines = describe_errors(error, data)
+        if not any(item["type"] == "value_error" and not item["loc"] for item in error.errors()):
+            # The model checks contradictions only once every value is valid; report
+            # them with the other problems rather than on the next attempt.
+            lines += contradictions(data)
+        raise CaseError([f"{source}: {line}" for line in lines]) from None
 
 
 def _parse_yaml(text: str, source: str) -> Any:

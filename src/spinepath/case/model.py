@@ -103,27 +103,32 @@ class Case(BaseModel):
 
     @model_validator(mode="after")
     def _no_contradictions(self) -> Case:
-        problems = self.contradictions()
+        given = {key: getattr(self, key) for key in self.model_fields_set}
+        problems = contradictions(given)
         if problems:
             raise ValueError("\n".join(problems))
         return self
 
-    def contradictions(self) -> list[str]:
-        """Facts that cannot all be true together, one line each."""
-        problems = []
-        if self.discectomy_outcome is not None and not self.prior_discectomy:
-            problems.append(
-                f"discectomy_outcome: given ({self.discectomy_outcome!r}) "
-                "but prior_discectomy is not true"
-            )
-        if "large_lamina_removal" in self.model_fields_set and not self.prior_discectomy:
-            problems.append(
-                f"large_lamina_removal: given ({_shown(self.large_lamina_removal)}) "
-                "but prior_discectomy is not true"
-            )
-        if self.discectomy_outcome == "reherniation" and self.herniation is False:
-            problems.append("herniation: false contradicts discectomy_outcome: 'reherniation'")
-        return problems
+
+def contradictions(given: dict[str, object]) -> list[str]:
+    """Facts that cannot all be true together, one line each.
+
+    ``given`` holds only the keys the case states, so that this also runs on a
+    case whose other keys failed validation.
+    """
+    problems = []
+    prior = given.get("prior_discectomy") is True
+    outcome = given.get("discectomy_outcome")
+    if outcome is not None and not prior:
+        problems.append(f"discectomy_outcome: given ({outcome!r}) but prior_discectomy is not true")
+    if "large_lamina_removal" in given and not prior:
+        problems.append(
+            f"large_lamina_removal: given ({_shown(given['large_lamina_removal'])}) "
+            "but prior_discectomy is not true"
+        )
+    if outcome == "reherniation" and given.get("herniation") is False:
+        problems.append("herniation: false contradicts discectomy_outcome: 'reherniation'")
+    return problems
 
 
 def _shown(value: object) -> str:

@@ -154,7 +154,7 @@ class _Context:
                 citations.append(self.citation(ref))
             except KnowledgeError as error:
                 problems.extend(error.problems)
-        if not citations:
+        if not citations and not problems:
             problems.append("has no citation")
         if problems:
             raise KnowledgeError(problems)

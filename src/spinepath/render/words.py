@@ -42,9 +42,9 @@ def condition_words(condition: Condition) -> str:
     if condition.kind == "intermediate":
         verb = "established" if condition.values[0] else "not established"
         return f"{fact_word(condition.subject)}: {verb}"
-    return f"{fact_word(condition.subject)} is " + " or ".join(
-        value_word(v) for v in condition.values
-    )
+    words = [value_word(v) for v in condition.values]
+    listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+    return f"{fact_word(condition.subject)}: {listed}"
 
 
 def rule_conditions(rule: Rule) -> list[str]:

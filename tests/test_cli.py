@@ -1,0 +1,126 @@
+"""The command line: outputs, exit codes, errors on standard error only, documented commands."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from spinepath import __version__
+from spinepath.cli import main
+from tests.helpers import REPO
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def case_file(tmp_path: Path) -> Path:
+    path = tmp_path / "case.yaml"
+    path.write_text(
+        "label: Mrs Example\nonset: chronic\ndisc_degeneration: true\nherniation: false\n"
+        "facet_arthritis: false\nfacet_hypertrophy: false\nstenosis: none\n"
+        "conservative_care: failed\nnon_invasive_therapy: failed\n"
+        "daily_life: cannot_live_normally\n"
+    )
+    return path
+
+
+def test_version(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"spinepath, version {__version__}\n"
+
+
+def test_assess_json_is_the_contract(runner: CliRunner, case_file: Path) -> None:
+    result = runner.invoke(main, ["assess", str(case_file), "--format", "json"])
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    assert document["current_stage"] == "surgical"
+    surgical = next(s for s in document["stages"] if s["id"] == "surgical")
+    assert [(o["id"], o["verdict"]) for o in surgical["options"]] == [
+        ("disc_replacement", "recommended")
+    ]
+
+
+def test_assess_text_quotes_and_disclaims(runner: CliRunner, case_file: Path) -> None:
+    result = runner.invoke(main, ["assess", str(case_file)])
+    assert result.exit_code == 0
+    assert "SPINEPATH PATHWAY: Mrs Example" in result.stdout
+    assert "Disc replacement: RECOMMENDED" in result.stdout
+    assert "disc replacement is your best option" in result.stdout
+    assert result.stdout.count("NOT A DIAGNOSIS") == 2
+
+
+def test_bad_case_one_line_per_problem_exit_2(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("onset: sudden\nfacet_arthrits: yes\nage: 7\n")
+    result = runner.invoke(main, ["assess", str(path), "--format", "json"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"spinepath: error: {path}: onset: must be one of acute, chronic (got 'sudden')",
+        f"spinepath: error: {path}: age: must be a whole number from 12 to 120 (got 7)",
+        f"spinepath: error: {path}: facet_arthrits: unknown key (did you mean 'facet_arthritis'?)",
+    ]
+    assert "Traceback" not in result.output
+
+
+def test_missing_case_file(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["assess", str(tmp_path / "none.yaml")])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "no such file" in result.stderr
+
+
+def test_broken_knowledge_base_is_reported_not_raised(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "knowledge.yaml").write_text("name: [unclosed\n")
+    monkeypatch.setenv("SPINEPATH_KNOWLEDGE", str(tmp_path))
+    result = runner.invoke(main, ["demo"])
+    assert result.exit_code == 3
+    assert result.stderr.startswith("spinepath: knowledge base error:")
+
+
+def test_demo_runs_the_bundled_case(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["demo", "--format", "json"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["current_stage"] == "surgical"
+
+
+def test_rules_text_and_json(runner: CliRunner, kb) -> None:
+    text = runner.invoke(main, ["rules", "--stage", "surgical"])
+    assert text.exit_code == 0
+    assert "surgical.discectomy  [surgical]" in text.stdout
+    assert "    - herniation: yes\n" in text.stdout
+    as_json = runner.invoke(main, ["rules", "--format", "json"])
+    rules = json.loads(as_json.stdout)["rules"]
+    assert len(rules) == len(kb.rules)
+    assert all(rule["citations"] for rule in rules)
+
+
+def test_schema_describes_the_case(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["schema"])
+    schema = json.loads(result.stdout)
+    assert schema["required"] == ["onset"]
+    assert schema["additionalProperties"] is False
+    assert set(schema["properties"]["stenosis"]["enum"]) >= {"none", "needs_decompression"}
+
+
+def test_every_command_has_help_with_an_example(runner: CliRunner) -> None:
+    for name in main.commands:
+        result = runner.invoke(main, [name, "--help"])
+        assert result.exit_code == 0
+        assert "Example" in result.stdout, name
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    readme = (REPO / "README.md").read_text()
+    documented = set(re.findall(r"^### `spinepath (\w[\w-]*)", readme, flags=re.MULTILINE))
+    assert set(main.commands) <= documented

@@ -1,0 +1,143 @@
+"""The knowledge base: verbatim citations, the contract's vocabulary, and a loader that refuses
+bad rules."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from spinepath.errors import KnowledgeError
+from spinepath.kb.loading import load_knowledge
+from spinepath.kb.model import GuidelineCitation, SeedCitation
+from tests.helpers import KNOWLEDGE
+
+CONTRACT_TREATMENTS = {
+    "referral": ["urgent_specialist_referral"],
+    "conservative": [
+        "deep_stabilizer_exercise",
+        "physical_therapy",
+        "progressive_resistance_training",
+        "muscle_balance_therapy",
+    ],
+    "non_invasive": [
+        "prp",
+        "prolotherapy",
+        "prolozone",
+        "discogel",
+        "discseel",
+        "cortisone_injection",
+    ],
+    "surgical": [
+        "disc_replacement",
+        "facetectomy_with_fusion",
+        "laminotomy",
+        "discectomy",
+        "microdiscectomy",
+        "fusion",
+        "facet_replacement",
+    ],
+}
+
+
+def test_stages_and_treatments_are_the_contracts(kb) -> None:
+    assert {s.id: [t.id for t in s.treatments] for s in kb.stages} == CONTRACT_TREATMENTS
+
+
+def test_every_seed_quote_is_verbatim_at_its_offsets(kb) -> None:
+    quotes = 0
+    for rule in kb.rules:
+        for citation in rule.citations:
+            if isinstance(citation, SeedCitation):
+                text = (KNOWLEDGE / "sources" / kb.seeds[citation.source].file).read_text("utf-8")
+                assert text[citation.start : citation.end] == citation.quote, rule.id
+                quotes += 1
+    assert quotes > 50
+
+
+def test_seed_copies_match_the_shared_seeds(kb) -> None:
+    shared = KNOWLEDGE.parent.parent / "shared" / "seeds"
+    if not shared.is_dir():
+        pytest.skip("the shared seeds are not beside this checkout")
+    for seed in kb.seeds.values():
+        assert (shared / seed.file).read_bytes() == (KNOWLEDGE / "sources" / seed.file).read_bytes()
+
+
+def test_every_rule_is_cited(kb) -> None:
+    assert all(rule.citations for rule in kb.rules)
+
+
+def test_guideline_citations_resolve_to_the_register(kb) -> None:
+    cited = [c for r in kb.rules for c in r.citations if isinstance(c, GuidelineCitation)]
+    assert cited, "the referral rule cites guidelines"
+    for citation in cited:
+        guideline = kb.guidelines[citation.source]
+        assert citation.reference.summary == guideline.sections[citation.reference.section]
+
+
+def test_rule_ids_are_unique(kb) -> None:
+    ids = [rule.id for rule in kb.rules]
+    assert len(ids) == len(set(ids))
+
+
+def test_seeds_are_registered_as_opinion(kb) -> None:
+    assert sorted(kb.seeds) == ["000", "001", "002", "003", "004"]
+    assert {seed.evidence_level for seed in kb.seeds.values()} == {"expert_opinion"}
+
+
+def test_knowledge_is_shipped_in_the_wheel_config() -> None:
+    pyproject = (KNOWLEDGE.parent / "pyproject.toml").read_text()
+    assert '"knowledge" = "spinepath/_knowledge"' in pyproject
+
+
+@pytest.fixture
+def draft(tmp_path: Path) -> Path:
+    """A copy of the knowledge base to break."""
+    shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
+    return tmp_path / "knowledge"
+
+
+def load_problems(directory: Path) -> list[str]:
+    load_knowledge.cache_clear()
+    try:
+        with pytest.raises(KnowledgeError) as raised:
+            load_knowledge(directory)
+    finally:
+        load_knowledge.cache_clear()
+    return raised.value.problems
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_loader_refuses_a_quote_that_is_not_verbatim(draft: Path) -> None:
+    edit(draft / "rules" / "30_surgical.yaml", "a discectomy is best.", "a discectomy is the best.")
+    (problem,) = load_problems(draft)
+    assert "surgical.discectomy" in problem
+    assert "quote not found verbatim" in problem
+
+
+def test_loader_refuses_an_unknown_fact(draft: Path) -> None:
+    edit(draft / "rules" / "30_surgical.yaml", "    herniation: true\n", "    hernia: true\n")
+    assert any(
+        "when.hernia: neither a case fact nor an intermediate" in p for p in load_problems(draft)
+    )
+
+
+def test_loader_refuses_a_value_outside_the_vocabulary(draft: Path) -> None:
+    edit(draft / "rules" / "30_surgical.yaml", "stenosis: laminotomy_relievable", "stenosis: mild")
+    assert any("when.stenosis" in p and "'mild'" in p for p in load_problems(draft))
+
+
+def test_loader_refuses_an_unknown_treatment(draft: Path) -> None:
+    edit(draft / "rules" / "30_surgical.yaml", "discectomy: recommended", "dissectomy: recommended")
+    assert any("dissectomy is not a treatment id" in p for p in load_problems(draft))
+
+
+def test_loader_refuses_an_unregistered_guideline_section(draft: Path) -> None:
+    edit(draft / "rules" / "00_referral.yaml", 'section: "1.1.1"', 'section: "9.9.9"')
+    assert any("section '9.9.9' is not registered" in p for p in load_problems(draft))

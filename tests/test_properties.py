@@ -1,0 +1,421 @@
+"""Property-based tests: invariants of the pathway over random valid cases.
+
+The cases are drawn from the vocabulary of the pathway contract
+(``/work/shared/pathway-contract.md``, section 1), written out here rather than
+read from the case model, so that a drift between the model and the contract
+shows up (``test_vocabulary_matches_the_case_model``). Every key is optional
+except ``onset``; the contradictions the model rejects are never generated.
+
+Each monotone property states, in its docstring, the passage of the sources
+(or the reading rule of ``knowledge/README.md``) that justifies it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from spinepath.case.loading import validate_case
+from spinepath.case.model import allowed_values
+from spinepath.kb.loading import load_knowledge
+from spinepath.pathway.build import assess
+from spinepath.pathway.model import Pathway
+
+# --- the contract's vocabulary (section 1 and 2) ------------------------------------------
+
+TRI_STATE: tuple[object, ...] = (True, False, "unknown")
+ONSETS = ("acute", "chronic")
+RED_FLAGS = (
+    "cauda_equina",
+    "progressive_neurological_deficit",
+    "major_trauma",
+    "suspected_infection",
+    "cancer_history",
+    "unexplained_weight_loss",
+)
+#: Keys with a finite set of values, other than onset, red_flags and the
+#: prior-discectomy group (drawn together, because of the contradictions).
+ENUM_KEYS: dict[str, tuple[object, ...]] = {
+    "disc_degeneration": TRI_STATE,
+    "herniation": TRI_STATE,
+    "facet_arthritis": TRI_STATE,
+    "facet_hypertrophy": TRI_STATE,
+    "stenosis": ("none", "laminotomy_relievable", "needs_decompression", "unknown"),
+    "nerve_compression": TRI_STATE,
+    "muscle_imbalance": TRI_STATE,
+    "conservative_care": ("not_started", "ongoing", "helped", "failed"),
+    "non_invasive_therapy": ("not_tried", "ongoing", "helped", "failed"),
+    "exercise_response": ("better", "worse", "no_change", "unknown"),
+    "daily_life": ("normal", "limited", "cannot_live_normally"),
+}
+DISCECTOMY_OUTCOMES = ("lasting_relief", "failed", "reherniation", "worse_after_years")
+STAGE_ORDER = ("referral", "conservative", "non_invasive", "surgical")
+SURGICAL_OPTIONS = (
+    "disc_replacement",
+    "facetectomy_with_fusion",
+    "laminotomy",
+    "discectomy",
+    "microdiscectomy",
+    "fusion",
+    "facet_replacement",
+)
+VERDICTS = ("recommended", "consider", "not_advised", "contraindicated")
+#: Keys that take the value "unknown"; the others are "not stated" when absent.
+UNKNOWABLE = {key for key, values in ENUM_KEYS.items() if "unknown" in values} | {
+    "large_lamina_removal"
+}
+#: Keys that have no "unknown" value: leaving them out means "not stated".
+STATABLE = ("conservative_care", "non_invasive_therapy", "daily_life", "discectomy_outcome")
+DAILY_LIFE_WORST_FIRST = ("cannot_live_normally", "limited", "normal")
+#: The three gates of surgery (source 000), all open.
+GATES_OPEN: dict[str, object] = {
+    "conservative_care": "failed",
+    "non_invasive_therapy": "failed",
+    "daily_life": "cannot_live_normally",
+}
+
+ABSENT = object()  # a key left out of the case
+
+#: ``SPINEPATH_PROPERTY_EXAMPLES=5000`` runs a deeper search than CI's default.
+PROPERTY_SETTINGS = settings(
+    max_examples=int(os.environ.get("SPINEPATH_PROPERTY_EXAMPLES", "200")),
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+# --- strategies ------------------------------------------------------------------------------
+
+
+def _maybe(values: tuple[object, ...]) -> st.SearchStrategy[object]:
+    """One of ``values``, or the key left out."""
+    return st.one_of(st.just(ABSENT), st.sampled_from(values))
+
+
+@st.composite
+def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid case as a plain mapping, as a case file would give it.
+
+    Half the cases have every gate of surgery open (conservative care and non-invasive
+    therapy failed, daily life impossible), so that the surgical stage, where verdicts are
+    shown as they are, is reached often; the other half draw those keys freely.
+    """
+    drawn: dict[str, object] = {"onset": draw(st.sampled_from(ONSETS))}
+    escalated = draw(st.booleans())
+    prior = draw(st.one_of(st.just(ABSENT), st.booleans()))
+    drawn["prior_discectomy"] = prior
+    if prior is True:
+        drawn["discectomy_outcome"] = draw(_maybe(DISCECTOMY_OUTCOMES))
+        drawn["large_lamina_removal"] = draw(_maybe(TRI_STATE))
+    for key, values in ENUM_KEYS.items():
+        if key == "herniation" and drawn.get("discectomy_outcome") == "reherniation":
+            values = tuple(v for v in values if v is not False)
+        drawn[key] = draw(_maybe(values))
+    if escalated:
+        drawn.update(GATES_OPEN)
+    drawn["red_flags"] = draw(
+        st.one_of(
+            st.just(ABSENT),
+            st.just([]),
+            st.lists(st.sampled_from(RED_FLAGS), min_size=1, unique=True),
+        )
+    )
+    drawn["symptom_months"] = draw(st.one_of(st.just(ABSENT), st.integers(0, 600)))
+    drawn["age"] = draw(st.one_of(st.just(ABSENT), st.integers(12, 120)))
+    drawn["pain_score"] = draw(st.one_of(st.just(ABSENT), st.integers(0, 10)))
+    drawn["label"] = draw(st.one_of(st.just(ABSENT), st.text(max_size=200)))
+    return {key: value for key, value in drawn.items() if value is not ABSENT}
+
+
+def run(data: dict[str, Any]) -> Pathway:
+    """Validate ``data`` as a case and assess it."""
+    return assess(validate_case(data))
+
+
+def verdicts(pathway: Pathway, field: str = "verdict") -> dict[str, str]:
+    """Every option's shown verdict (or another verdict ``field``), by option id."""
+    return {
+        option.id: getattr(option, field) for stage in pathway.stages for option in stage.options
+    }
+
+
+def stage_rank(stage_id: str) -> int:
+    """How far along the ladder a stage is (referral first)."""
+    return STAGE_ORDER.index(stage_id)
+
+
+def has_referral(pathway: Pathway) -> bool:
+    """Whether the pathway carries the urgent specialist referral."""
+    return pathway.option("urgent_specialist_referral") is not None
+
+
+# --- robustness and the output contract ------------------------------------------------------
+
+
+def test_vocabulary_matches_the_case_model() -> None:
+    """The vocabulary written here from the contract is the case model's vocabulary."""
+    for key, values in ENUM_KEYS.items():
+        model_values = {v for v in allowed_values(key) or () if v is not None}
+        assert model_values == set(values), key
+    assert set(allowed_values("onset") or ()) == set(ONSETS)
+    assert {v for v in allowed_values("discectomy_outcome") or () if v is not None} == set(
+        DISCECTOMY_OUTCOMES
+    )
+
+
+@PROPERTY_SETTINGS
+@given(case_dicts())
+def test_never_crashes_and_output_follows_the_contract(data: dict[str, Any]) -> None:
+    """Any valid case gives a pathway whose JSON has the contract's keys, types and citations."""
+    pathway = run(data)
+    output = json.loads(pathway.to_json())
+    check_top_level(output)
+    check_stages(output)
+    check_citations_and_notes(output)
+
+
+def check_top_level(output: dict[str, Any]) -> None:
+    """The contract's top-level keys, with their types; the case with every key filled in."""
+    for key, kind in {
+        "spinepath_version": str,
+        "knowledge_version": str,
+        "case": dict,
+        "current_stage": str,
+        "stages": list,
+        "cautions": list,
+        "missing_facts": list,
+        "trace": list,
+    }.items():
+        assert isinstance(output[key], kind), key
+    assert output["current_stage"] in STAGE_ORDER
+    assert set(ENUM_KEYS) | {"onset", "red_flags", "prior_discectomy"} <= set(output["case"])
+    for missing in output["missing_facts"]:
+        assert isinstance(missing["fact"], str) and isinstance(missing["why"], str)
+        assert missing["fact"] in output["case"]
+    for step in output["trace"]:
+        assert isinstance(step["rule"], str)
+        assert isinstance(step["matched"], dict) and isinstance(step["concluded"], list)
+
+
+def check_stages(output: dict[str, Any]) -> None:
+    """Stages in the ladder's order, one current, tried before it, upcoming after it."""
+    ids = [stage["id"] for stage in output["stages"]]
+    current = output["current_stage"]
+    expected = list(STAGE_ORDER) if current == "referral" else list(STAGE_ORDER[1:])
+    assert ids == expected
+    if output["case"]["red_flags"]:
+        assert current == "referral" and ids[0] == "referral"
+    position = ids.index(current)
+    for index, stage in enumerate(output["stages"]):
+        want = "tried" if index < position else "current" if index == position else "upcoming"
+        assert stage["status"] == want, (stage["id"], current)
+
+
+def check_citations_and_notes(output: dict[str, Any]) -> None:
+    """Each option and caution has its fields and at least one citation, each one exact."""
+    kb = load_knowledge()
+    for stage in output["stages"]:
+        for option in stage["options"]:
+            assert option["verdict"] in VERDICTS
+            for key in ("id", "rationale", "rule"):
+                assert isinstance(option[key], str) and option[key], key
+            assert option["citations"], option["id"]
+            for citation in option["citations"]:
+                check_citation(citation, kb)
+    for caution in output["cautions"]:
+        for key in ("id", "text", "rule"):
+            assert isinstance(caution[key], str) and caution[key], key
+        assert caution["citations"], caution["id"]
+        for citation in caution["citations"]:
+            check_citation(citation, kb)
+
+
+def check_citation(citation: dict[str, Any], kb: Any) -> None:
+    """A seed citation quotes ``text[start:end]`` exactly; any other carries a reference."""
+    source = citation["source"]
+    if source in kb.seeds:
+        text = kb.seeds[source].text
+        assert citation["quote"] == text[citation["start"] : citation["end"]]
+        assert citation["quote"]
+    else:
+        assert source in kb.guidelines, source
+        assert "quote" not in citation
+        reference = citation["reference"]
+        for key in ("title", "publisher", "section"):
+            assert isinstance(reference[key], str) and reference[key], key
+        assert "year" in reference
+
+
+@PROPERTY_SETTINGS
+@given(case_dicts())
+def test_deterministic(data: dict[str, Any]) -> None:
+    """The same case twice gives the same JSON, byte for byte (the engine is reused)."""
+    assert run(data).to_json() == run(data).to_json()
+
+
+# --- monotone and safety properties ----------------------------------------------------------
+
+
+@PROPERTY_SETTINGS
+@given(case_dicts(), st.data())
+def test_adding_a_red_flag_refers(data: dict[str, Any], more: st.DataObject) -> None:
+    """Adding a red flag never removes the referral, and makes the current stage referral.
+
+    Justification: knowledge/README.md, reading rule 2 ("A red flag comes before all of
+    it: urgent referral"), from NICE NG59 1.1.1 (rule out specific causes such as cancer,
+    infection, trauma first) and the contract ("With a red flag, current_stage is
+    referral"). A further flag can only add to the reasons for referral.
+    """
+    present = set(data.get("red_flags", []))
+    absent = [flag for flag in RED_FLAGS if flag not in present]
+    assume(absent)
+    flag = more.draw(st.sampled_from(absent), label="added flag")
+    before = run(data)
+    after = run({**data, "red_flags": [*present, flag]})
+    assert after.current_stage == "referral"
+    assert has_referral(after)
+    assert after.option("urgent_specialist_referral").verdict == "recommended"
+    if has_referral(before):
+        assert has_referral(after)
+
+
+@PROPERTY_SETTINGS
+@given(case_dicts(), st.data())
+def test_better_daily_life_never_moves_later(data: dict[str, Any], more: st.DataObject) -> None:
+    """Making daily life better (cannot_live_normally -> limited -> normal) never moves the
+    current stage later.
+
+    Justification: source 000 sets the inability to live normally as a condition of
+    surgery, the last stage: "If nothing stated above works and you cannot have a normal
+    life even with some limitations then you may be recommended surgery." No passage
+    moves a patient further along the ladder because daily life is better.
+    """
+    worse, better = sorted(
+        more.draw(
+            st.lists(st.sampled_from(DAILY_LIFE_WORST_FIRST), min_size=2, max_size=2, unique=True),
+            label="daily_life pair",
+        ),
+        key=DAILY_LIFE_WORST_FIRST.index,
+    )
+    stage_worse = run({**data, "daily_life": worse}).current_stage
+    stage_better = run({**data, "daily_life": better}).current_stage
+    assert stage_rank(stage_better) <= stage_rank(stage_worse), (worse, better)
+
+
+def known_facts(data: dict[str, Any]) -> list[str]:
+    """The keys of ``data`` that could be made unknown or not stated."""
+    unknowable = [k for k in sorted(UNKNOWABLE) if k in data and data[k] != "unknown"]
+    statable = [k for k in STATABLE if k in data]
+    return unknowable + statable
+
+
+def forget(data: dict[str, Any], key: str, how: str) -> dict[str, Any]:
+    """``data`` with ``key`` turned to "unknown" or left out ("not stated")."""
+    forgotten = {k: v for k, v in data.items() if k != key}
+    if how == "unknown":
+        forgotten[key] = "unknown"
+    return forgotten
+
+
+def known_defect(data: dict[str, Any], key: str, option_id: str) -> bool:
+    """Whether a raised verdict is a known, reported defect of the rules (none at present)."""
+    return False
+
+
+@PROPERTY_SETTINGS
+@given(case_dicts(), st.data())
+def test_unknown_never_raises_a_verdict_to_recommended(
+    data: dict[str, Any], more: st.DataObject
+) -> None:
+    """Turning one known fact to unknown (or to not stated) never makes an option
+    recommended that was not recommended before.
+
+    Justification: knowledge/README.md, reading rule 5 ("Unknown is a value. A rule that
+    recommends needs every fact it reads to be known. Where a deciding fact is unknown,
+    the option is at most consider"), and the reliability note ("An unknown fact never
+    raises a recommendation; it lowers it to 'needs data'"). Knowing less can never be a
+    stronger basis for a recommendation than knowing more.
+    """
+    keys = known_facts(data)
+    assume(keys)
+    key = more.draw(st.sampled_from(keys), label="forgotten fact")
+    ways = ["absent"] + (["unknown"] if key in UNKNOWABLE else [])
+    how = more.draw(st.sampled_from(ways), label="how")
+    before, after = run(data), run(forget(data, key, how))
+    for field in ("verdict", "verdict_when_reached"):
+        raised = [
+            option_id
+            for option_id, verdict in verdicts(after, field).items()
+            if verdict == "recommended"
+            and verdicts(before, field).get(option_id) != "recommended"
+            and not known_defect(data, key, option_id)
+        ]
+        assert not raised, f"{key} made {how}: {field} now recommended for {raised}"
+
+
+@PROPERTY_SETTINGS
+@given(case_dicts())
+def test_no_cortisone_for_chronic_pain(data: dict[str, Any]) -> None:
+    """Cortisone is never recommended when onset is chronic.
+
+    Justification: source 000, "I do not really advise cortisone injections since they do
+    more harm than good in the long run" and "However they are not generally helpful in
+    chronic cases."
+    """
+    pathway = run({**data, "onset": "chronic"})
+    option = pathway.option("cortisone_injection")
+    assert option is None or option.verdict != "recommended"
+    assert option is None or option.verdict_when_reached != "recommended"
+
+
+@PROPERTY_SETTINGS
+@given(case_dicts())
+def test_no_surgery_recommended_before_its_gates(data: dict[str, Any]) -> None:
+    """No surgical option is recommended unless conservative care failed, non-invasive
+    therapy failed and daily life is impossible.
+
+    Justification: source 000, "If the pain is so bad that does not respond to anything
+    stated above for many months/years, you can try some non-invasive therapies" and "If
+    nothing stated above works and you cannot have a normal life even with some
+    limitations then you may be recommended surgery"; knowledge/README.md, reading rules 2
+    and 4 (an upcoming stage shows `recommended` as `consider`).
+    """
+    gates_hold = (
+        data.get("conservative_care") == "failed"
+        and data.get("non_invasive_therapy") == "failed"
+        and data.get("daily_life") == "cannot_live_normally"
+    )
+    found = verdicts(run(data))
+    recommended = [o for o in SURGICAL_OPTIONS if found.get(o) == "recommended"]
+    if not gates_hold:
+        assert not recommended, recommended
+
+
+@pytest.mark.parametrize(
+    "key", ["conservative_care", "non_invasive_therapy", "daily_life"], ids=str
+)
+def test_surgery_gate_cases_exist(key: str) -> None:
+    """A guard on the property above: with all gates held, surgery can be recommended, and
+    loosening any one gate withholds it (so the property is not vacuous)."""
+    gated = {
+        "onset": "chronic",
+        "disc_degeneration": True,
+        "herniation": False,
+        "facet_arthritis": False,
+        "facet_hypertrophy": False,
+        "stenosis": "none",
+        "prior_discectomy": False,
+        "conservative_care": "failed",
+        "non_invasive_therapy": "failed",
+        "daily_life": "cannot_live_normally",
+    }
+    assert verdicts(run(gated)).get("disc_replacement") == "recommended"
+    loosened = {k: v for k, v in gated.items() if k != key}
+    assert verdicts(run(loosened)).get("disc_replacement") != "recommended"
