@@ -8,6 +8,7 @@ loads the template engine.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -45,9 +46,28 @@ def reports_errors(command: F) -> F:
             for problem in error.problems:
                 click.echo(f"spinepath: error: {problem}", err=True)
             sys.exit(EXIT_BAD_INPUT)
+        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as error:
+            # A bug, not bad input: one line, and the traceback only on request.
+            if os.environ.get("SPINEPATH_DEBUG"):
+                raise
+            click.echo(
+                f"spinepath: internal error: {type(error).__name__}: {error} "
+                "(set SPINEPATH_DEBUG=1 for the traceback, and please report it)",
+                err=True,
+            )
+            sys.exit(EXIT_INTERNAL)
 
     return wrapper  # type: ignore[return-value]
 
+
+EVIDENCE = click.option(
+    "--evidence",
+    "show_evidence",
+    is_flag=True,
+    help="Text output: show each option's seed and guideline positions in full, with citations.",
+)
 
 FORMAT = click.option(
     "--format",
@@ -83,8 +103,9 @@ def main() -> None:
 @main.command()
 @click.argument("case_file", metavar="CASE", type=click.Path(dir_okay=False, path_type=Path))
 @FORMAT
+@EVIDENCE
 @reports_errors
-def assess(case_file: Path, output_format: str) -> None:
+def assess(case_file: Path, output_format: str, show_evidence: bool) -> None:
     """Assess the case in CASE (YAML or JSON) and print its cited pathway.
 
     Bad input (malformed file, unknown key, value out of range, contradictory
@@ -93,22 +114,25 @@ def assess(case_file: Path, output_format: str) -> None:
     \b
     Examples:
       spinepath assess case.yaml
+      spinepath assess case.yaml --evidence
       spinepath assess case.json --format json | jq .current_stage
     """
     from spinepath.case import load_case
 
-    _print_pathway(load_case(case_file), output_format)
+    _print_pathway(load_case(case_file), output_format, show_evidence)
 
 
 @main.command()
 @FORMAT
+@EVIDENCE
 @reports_errors
-def demo(output_format: str) -> None:
+def demo(output_format: str, show_evidence: bool) -> None:
     """Assess a bundled example case (a teaching case: degenerated disc with facet arthritis).
 
     \b
     Examples:
       spinepath demo
+      spinepath demo --evidence
       spinepath demo --format json
     """
     from spinepath.case.loading import validate_case
@@ -116,10 +140,10 @@ def demo(output_format: str) -> None:
     from spinepath.kb.teaching import load_teaching_case
 
     teaching = load_teaching_case(knowledge_dir() / "cases" / DEMO_CASE)
-    _print_pathway(validate_case(teaching.case, source=DEMO_CASE), output_format)
+    _print_pathway(validate_case(teaching.case, source=DEMO_CASE), output_format, show_evidence)
 
 
-def _print_pathway(case: Any, output_format: str) -> None:
+def _print_pathway(case: Any, output_format: str, show_evidence: bool) -> None:
     from spinepath.kb.loading import load_knowledge
     from spinepath.pathway.build import assess as run
 
@@ -130,7 +154,7 @@ def _print_pathway(case: Any, output_format: str) -> None:
     else:
         from spinepath.render.text import render_pathway
 
-        click.echo(render_pathway(pathway, kb), nl=False)
+        click.echo(render_pathway(pathway, kb, show_evidence=show_evidence), nl=False)
 
 
 @main.command()

@@ -23,8 +23,10 @@ from spinepath.kb.model import (
     Citation,
     Conclusion,
     Condition,
+    EvidenceNote,
     Guideline,
     GuidelineCitation,
+    GuidelineNote,
     GuidelineReference,
     Intermediate,
     KnowledgeBase,
@@ -100,6 +102,7 @@ def load_knowledge(directory: Path | None = None) -> KnowledgeBase:
     established = {name for rule in rules for name in rule.then.establish}
     for name in sorted(set(intermediates) - established):
         problems.append(f"intermediates.yaml: {name} is established by no rule")
+    evidence, guideline_notes = _evidence(root / "evidence.yaml", context, problems)
     if problems:
         raise KnowledgeError(problems)
     return KnowledgeBase(
@@ -109,7 +112,58 @@ def load_knowledge(directory: Path | None = None) -> KnowledgeBase:
         stages=stages,
         intermediates=intermediates,
         rules=tuple(rules),
+        evidence=evidence,
+        guideline_notes=guideline_notes,
     )
+
+
+def _evidence(
+    path: Path, context: _Context, problems: list[str]
+) -> tuple[dict[str, EvidenceNote], tuple[GuidelineNote, ...]]:
+    """The evidence note of every treatment, and the guideline notes, citations resolved."""
+    data = _read(path) or {}
+    notes: dict[str, EvidenceNote] = {}
+    for option, entry in (data.get("options") or {}).items():
+        where = f"evidence.yaml, {option}"
+        if option not in context.treatments:
+            problems.append(f"{where}: not a treatment id")
+            continue
+        try:
+            entry = dict(entry)
+            for side in ("seed_position", "guideline_position"):
+                position = dict(entry[side])
+                position["citations"] = [
+                    context.citation(c) for c in position.get("citations") or []
+                ]
+                entry[side] = position
+            notes[option] = EvidenceNote.model_validate({**entry, "option": option})
+        except (KnowledgeError, ValidationError, KeyError, TypeError) as error:
+            problems.append(f"{where}: {_first_line(error)}")
+            continue
+        if not notes[option].guideline_position.citations:
+            problems.append(f"{where}: the guideline position cites no guideline")
+    for option in sorted(context.treatments - set(notes)):
+        problems.append(f"evidence.yaml: {option} has no evidence note")
+    guideline_notes = []
+    for entry in data.get("guideline_notes") or []:
+        try:
+            entry = dict(entry)
+            entry["citations"] = [context.citation(c) for c in entry.get("citations") or []]
+            guideline_notes.append(GuidelineNote.model_validate(entry))
+        except (KnowledgeError, ValidationError, TypeError) as error:
+            problems.append(
+                f"evidence.yaml, guideline note {entry.get('id')}: {_first_line(error)}"
+            )
+    for note in guideline_notes:
+        if not note.citations:
+            problems.append(f"evidence.yaml, guideline note {note.id}: cites nothing")
+    return notes, tuple(guideline_notes)
+
+
+def _first_line(error: Exception) -> str:
+    if isinstance(error, KnowledgeError):
+        return "; ".join(error.problems)
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def _read(path: Path) -> Any:

@@ -127,6 +127,36 @@ class GuidelineCitation(Strict):
 Citation = SeedCitation | GuidelineCitation
 
 
+Concordance = Literal["agrees", "partly_agrees", "diverges", "not_addressed"]
+
+
+class Position(Strict):
+    """A position on an option, in spinepath's own words, with what it rests on."""
+
+    text: str
+    citations: tuple[Citation, ...]
+
+
+class EvidenceNote(Strict):
+    """Where an option stands between the seeds and mainstream guidelines."""
+
+    option: str
+    concordance: Concordance
+    seed_evidence_level: str
+    seed_position: Position
+    guideline_position: Position
+    marker: str
+
+
+class GuidelineNote(Strict):
+    """A step guidelines add that the seeds leave out, shown in its stage, marked as such."""
+
+    id: str = Field(pattern=r"^[a-z_]+$")
+    stage: StageId
+    text: str
+    citations: tuple[Citation, ...]
+
+
 class Caution(Strict):
     id: str = Field(pattern=r"^[a-z_]+$")
     text: str
@@ -179,6 +209,8 @@ class KnowledgeBase(Strict):
     stages: tuple[Stage, ...]
     intermediates: dict[str, Intermediate]
     rules: tuple[Rule, ...]
+    evidence: dict[str, EvidenceNote]
+    guideline_notes: tuple[GuidelineNote, ...]
 
     def stage_of(self, treatment_id: str) -> StageId:
         for stage in self.stages:

@@ -16,6 +16,7 @@ from spinepath.kb.loading import load_knowledge
 from spinepath.kb.model import VERDICTS_BY_CAUTION, KnowledgeBase, Verdict
 from spinepath.pathway.model import (
     CautionNote,
+    Evidence,
     MissingFact,
     Option,
     Pathway,
@@ -50,6 +51,7 @@ def build_pathway(kb: KnowledgeBase, inference: Inference) -> Pathway:
             name=stage.name,
             status=statuses[stage.id],
             options=[options[t.id] for t in stage.treatments if t.id in options],
+            guideline_notes=[n for n in kb.guideline_notes if n.stage == stage.id],
         )
         for stage in kb.stages
         if stage.id in statuses
@@ -115,8 +117,20 @@ def _options(
             rule=firing.rule.id,
             rules=list(dict.fromkeys(f.rule.id for _, f in verdicts)),
             citations=list(firing.rule.citations),
+            evidence=_evidence(kb, option_id),
         )
     return options
+
+
+def _evidence(kb: KnowledgeBase, option_id: str) -> Evidence:
+    note = kb.evidence[option_id]
+    return Evidence(
+        concordance=note.concordance,
+        marker=note.marker,
+        seed_evidence_level=note.seed_evidence_level,
+        seed_position=note.seed_position,
+        guideline_position=note.guideline_position,
+    )
 
 
 def _cautions(firings: list[Firing]) -> list[CautionNote]:

@@ -2,7 +2,8 @@
 
 Fields beyond the contract are extensions (the contract allows new fields):
 ``name`` of stages and options, ``rules`` that spoke to an option,
-``verdict_when_reached``, ``disclaimer`` and ``knowledge_last_review``.
+``verdict_when_reached``, the option's ``evidence``, a stage's
+``guideline_notes``, ``disclaimer`` and ``knowledge_last_review``.
 """
 
 from __future__ import annotations
@@ -12,13 +13,31 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from spinepath.kb.model import GuidelineCitation, SeedCitation, StageId, Verdict
+from spinepath.kb.model import (
+    Concordance,
+    GuidelineCitation,
+    GuidelineNote,
+    Position,
+    SeedCitation,
+    StageId,
+    Verdict,
+)
 
 StageStatus = Literal["tried", "current", "upcoming"]
 
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Evidence(_Out):
+    """Where the option stands against mainstream guidelines (an extension of the contract)."""
+
+    concordance: Concordance
+    marker: str
+    seed_evidence_level: str
+    seed_position: Position
+    guideline_position: Position
 
 
 class Option(_Out):
@@ -30,6 +49,7 @@ class Option(_Out):
     rule: str
     rules: list[str]
     citations: list[SeedCitation | GuidelineCitation]
+    evidence: Evidence
 
 
 class StageResult(_Out):
@@ -37,6 +57,8 @@ class StageResult(_Out):
     name: str
     status: StageStatus
     options: list[Option]
+    #: Steps guidelines add at this stage that the seeds leave out; not from the seeds.
+    guideline_notes: list[GuidelineNote]
 
 
 class CautionNote(_Out):

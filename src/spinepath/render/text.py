@@ -29,7 +29,22 @@ def _environment() -> Any:
     env.filters["verdict"] = lambda v: words.VERDICT_WORDS[v]
     env.filters["value"] = words.value_word
     env.filters["fact"] = words.fact_word
+    env.filters["glance_name"] = _glance_name
+    env.filters["short_reference"] = words.short_reference
+    env.filters["concordance"] = words.CONCORDANCE_WORDS.__getitem__
     return env
+
+
+def _glance_name(option: Any, verdict: str = "") -> str:
+    """An option's name (and verdict), qualified where guidelines diverge.
+
+    An option on which guidelines diverge is never presented as settled, in the
+    summary or in the detail.
+    """
+    label = f"{option.name}: {verdict}" if verdict else option.name
+    if option.evidence.concordance == "diverges" and option.verdict in ("recommended", "consider"):
+        return f"{label} (the seeds' view; guidelines diverge)"
+    return label
 
 
 def _wrap(text: str, indent: int = 0, first: str = "") -> str:
@@ -44,11 +59,12 @@ def _wrap(text: str, indent: int = 0, first: str = "") -> str:
     )
 
 
-def render_pathway(pathway: Pathway, kb: KnowledgeBase) -> str:
-    return (
-        _environment()
-        .get_template("assess.txt.j2")
-        .render(p=pathway, kb=kb, where=lambda c: words.where(kb, c))
+def render_pathway(pathway: Pathway, kb: KnowledgeBase, *, show_evidence: bool = False) -> str:
+    """The pathway for a terminal; ``show_evidence`` adds each option's seed and guideline
+    positions in full."""
+    template = _environment().get_template("assess.txt.j2")
+    return template.render(
+        p=pathway, kb=kb, where=lambda c: words.where(kb, c), show_evidence=show_evidence
     )
 
 

@@ -13,6 +13,13 @@ VERDICT_WORDS = {
     "contraindicated": "contraindicated",
 }
 
+CONCORDANCE_WORDS = {
+    "agrees": "guidelines agree",
+    "partly_agrees": "guidelines partly agree",
+    "diverges": "guidelines diverge",
+    "not_addressed": "one side is silent",
+}
+
 STATUS_WORDS = {"tried": "tried", "current": "current", "upcoming": "upcoming"}
 
 
@@ -94,3 +101,10 @@ def where(kb: KnowledgeBase, citation: SeedCitation | GuidelineCitation) -> str:
     ref = citation.reference
     year = f" ({ref.year})" if ref.year else ""
     return f"{ref.publisher}, {ref.title}{year}, section {ref.section}"
+
+
+def short_reference(citation: SeedCitation | GuidelineCitation) -> str:
+    """A citation in a few words: ``000`` or ``nice-ng59 1.1.2``."""
+    if isinstance(citation, SeedCitation):
+        return f"source {citation.source}"
+    return f"{citation.source} {citation.reference.section}"

@@ -124,7 +124,7 @@ class Space:
                 values = (values,)
             for key, value in zip(dim.keys, values):
                 if not _is_default(key, value):
-                    data[key] = value
+                    data[key] = list(value) if key == "red_flags" else value
         return data
 
     @staticmethod
@@ -227,7 +227,9 @@ def build_space(kb: KnowledgeBase) -> Space:
             continue
         values = allowed_values(key)
         if values is None:
-            held[key] = "a number or text: no rule may test it (the loader refuses), held not stated"
+            held[key] = (
+                "a number or text: no rule may test it (the loader refuses), held not stated"
+            )
             continue
         key_sets = sets.get(key, [])
 

@@ -1,0 +1,107 @@
+"""The evidence layer: every option next to where mainstream guidelines stand."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from spinepath.case.loading import validate_case
+from spinepath.kb.model import GuidelineCitation, SeedCitation
+from spinepath.kb.teaching import load_teaching_cases
+from spinepath.pathway.build import assess
+from spinepath.render.text import render_pathway
+from tests.helpers import KNOWLEDGE
+
+CASES = load_teaching_cases(KNOWLEDGE / "cases")
+
+
+def test_every_treatment_has_an_evidence_note(kb) -> None:
+    treatments = {t.id for stage in kb.stages for t in stage.treatments}
+    assert set(kb.evidence) == treatments
+    for note in kb.evidence.values():
+        assert note.guideline_position.citations, note.option
+        assert note.marker and note.guideline_position.text and note.seed_position.text
+        assert note.seed_evidence_level == "expert_opinion"
+
+
+def test_seed_positions_quote_verbatim(kb) -> None:
+    for note in kb.evidence.values():
+        for citation in note.seed_position.citations:
+            assert isinstance(citation, SeedCitation)
+            assert kb.seeds[citation.source].text[citation.start : citation.end] == citation.quote
+
+
+def test_every_guideline_citation_resolves_to_the_register(kb) -> None:
+    citations = [c for note in kb.evidence.values() for c in note.guideline_position.citations]
+    citations += [c for note in kb.guideline_notes for c in note.citations]
+    citations += [c for rule in kb.rules for c in rule.citations]
+    guideline_citations = [c for c in citations if isinstance(c, GuidelineCitation)]
+    assert len(guideline_citations) > 30
+    for citation in guideline_citations:
+        entry = kb.guidelines[citation.source]
+        assert entry.sections[citation.reference.section] == citation.reference.summary
+        assert entry.title and entry.publisher
+
+
+def test_guideline_register_names_the_core_guidelines(kb) -> None:
+    assert {"nice-ng59", "nice-qs155", "acp-2017"} <= set(kb.guidelines)
+    assert kb.guidelines["nice-ng59"].year == 2016
+    assert "1.1.1" in kb.guidelines["nice-ng59"].sections
+
+
+def test_guideline_notes_cover_the_steps_the_seeds_leave_out(kb) -> None:
+    by_id = {note.id: note for note in kb.guideline_notes}
+    assert by_id["combined_physical_psychological_programme"].stage == "non_invasive"
+    assert by_id["radiofrequency_denervation_after_positive_mbb"].stage == "non_invasive"
+    assert by_id["epidural_steroid_acute_severe_sciatica"].stage == "non_invasive"
+    assert by_id["risk_stratification_at_entry"].stage == "conservative"
+
+
+@pytest.mark.parametrize("teaching", CASES, ids=[c.file for c in CASES])
+def test_json_carries_evidence_for_every_option(teaching) -> None:
+    document = json.loads(assess(validate_case(teaching.case)).to_json())
+    for stage in document["stages"]:
+        for option in stage["options"]:
+            evidence = option["evidence"]
+            assert evidence["concordance"] in {
+                "agrees",
+                "partly_agrees",
+                "diverges",
+                "not_addressed",
+            }
+            assert evidence["guideline_position"]["citations"]
+            assert evidence["marker"]
+        for note in stage["guideline_notes"]:
+            assert note["stage"] == stage["id"] and note["citations"]
+
+
+@pytest.mark.parametrize("teaching", CASES, ids=[c.file for c in CASES])
+def test_diverging_options_are_never_presented_as_settled(teaching, kb) -> None:
+    pathway = assess(validate_case(teaching.case))
+    text = render_pathway(pathway, kb)
+    for stage in pathway.stages:
+        for option in stage.options:
+            header = re.search(rf"^  \* {re.escape(option.name)}: .*$", text, flags=re.MULTILINE)
+            assert header, option.id
+            positive = option.verdict in ("recommended", "consider")
+            if option.evidence.concordance == "diverges" and positive:
+                assert "guidelines diverge" in header.group(0), header.group(0)
+            assert f"evidence: {option.evidence.marker}"[:40] in " ".join(text.split())
+    glance = text.split("AT A GLANCE", 1)[1].split("\n\n", 1)[0]
+    current = pathway.stage(pathway.current_stage)
+    for option in current.options:
+        if option.evidence.concordance == "diverges" and option.verdict in (
+            "recommended",
+            "consider",
+        ):
+            assert f"{option.name} (the seeds' view; guidelines diverge)" in " ".join(
+                glance.split()
+            )
+
+
+def test_text_names_the_knowledge_version_and_review(kb) -> None:
+    pathway = assess(validate_case(CASES[0].case))
+    text = render_pathway(pathway, kb)
+    assert f"knowledge base {kb.meta.version} (last reviewed {kb.meta.last_review})" in text
