@@ -103,23 +103,21 @@ def _maybe(values: tuple[object, ...]) -> st.SearchStrategy[object]:
 def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
     """A valid case as a plain mapping, as a case file would give it.
 
-    Half the cases have every gate of surgery open (conservative care and non-invasive
-    therapy failed, daily life impossible), so that the surgical stage, where verdicts are
-    shown as they are, is reached often; the other half draw those keys freely.
+    Three steps: every key drawn freely (or left out); then, for half the cases, every
+    gate of surgery opened (conservative care and non-invasive therapy failed, daily life
+    impossible), so that the surgical stage, where verdicts are shown as they are, is
+    reached often; then up to two rules of the knowledge base picked and their conditions
+    made to hold, so that the narrow conjunctions the rules test are met far more often
+    than chance would meet them. Contradictions are repaired last.
     """
     drawn: dict[str, object] = {"onset": draw(st.sampled_from(ONSETS))}
-    escalated = draw(st.booleans())
     prior = draw(st.one_of(st.just(ABSENT), st.booleans()))
     drawn["prior_discectomy"] = prior
     if prior is True:
         drawn["discectomy_outcome"] = draw(_maybe(DISCECTOMY_OUTCOMES))
         drawn["large_lamina_removal"] = draw(_maybe(TRI_STATE))
     for key, values in ENUM_KEYS.items():
-        if key == "herniation" and drawn.get("discectomy_outcome") == "reherniation":
-            values = tuple(v for v in values if v is not False)
         drawn[key] = draw(_maybe(values))
-    if escalated:
-        drawn.update(GATES_OPEN)
     drawn["red_flags"] = draw(
         st.one_of(
             st.just(ABSENT),
@@ -131,7 +129,51 @@ def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
     drawn["age"] = draw(st.one_of(st.just(ABSENT), st.integers(12, 120)))
     drawn["pain_score"] = draw(st.one_of(st.just(ABSENT), st.integers(0, 10)))
     drawn["label"] = draw(st.one_of(st.just(ABSENT), st.text(max_size=200)))
-    return {key: value for key, value in drawn.items() if value is not ABSENT}
+    if draw(st.booleans()):
+        drawn.update(GATES_OPEN)
+    rules = load_knowledge().rules
+    for rule in draw(st.lists(st.sampled_from(rules), max_size=2), label="targeted rules"):
+        _satisfy(rule, drawn, draw, depth=0)
+    return _repaired({key: value for key, value in drawn.items() if value is not ABSENT})
+
+
+def _satisfy(rule: Any, drawn: dict[str, object], draw: st.DrawFn, depth: int) -> None:
+    """Make ``rule``'s conditions hold in ``drawn``, where one rule's conditions can.
+
+    An intermediate that must be established is met through one of the rules that
+    establish it; "not established", and "no option in a stage", are left to chance.
+    """
+    for condition in rule.when:
+        if condition.kind == "case":
+            value = draw(st.sampled_from(condition.values))
+            drawn[condition.subject] = ABSENT if value is None else value
+        elif condition.kind == "red_flags":
+            drawn["red_flags"] = (
+                draw(st.lists(st.sampled_from(RED_FLAGS), min_size=1, unique=True))
+                if condition.values[0] == "any"
+                else []
+            )
+        elif condition.kind == "intermediate" and condition.values[0] and depth < 4:
+            establishers = [
+                other
+                for other in load_knowledge().rules
+                if condition.subject in other.then.establish
+            ]
+            _satisfy(draw(st.sampled_from(establishers)), drawn, draw, depth + 1)
+
+
+def _repaired(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` without the contradictions the case model rejects.
+
+    Without ``prior_discectomy: true`` its outcome and lamina removal are left out; a
+    reherniation makes ``herniation: false`` into ``true``.
+    """
+    if data.get("prior_discectomy") is not True:
+        data.pop("discectomy_outcome", None)
+        data.pop("large_lamina_removal", None)
+    if data.get("discectomy_outcome") == "reherniation" and data.get("herniation") is False:
+        data["herniation"] = True
+    return data
 
 
 def run(data: dict[str, Any]) -> Pathway:

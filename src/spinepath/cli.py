@@ -48,6 +48,11 @@ def reports_errors(command: F) -> F:
             sys.exit(EXIT_BAD_INPUT)
         except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt, SystemExit):
             raise
+        except BrokenPipeError:
+            # The reader went away (`spinepath ... | head`): stop quietly.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(1)
         except Exception as error:
             # A bug, not bad input: one line, and the traceback only on request.
             if os.environ.get("SPINEPATH_DEBUG"):
@@ -95,6 +100,8 @@ def main() -> None:
       spinepath demo
       spinepath assess my-case.yaml
       spinepath assess my-case.yaml --format json
+      spinepath walkthrough my-case.yaml --interactive
+      spinepath explain my-case.yaml --why-not disc_replacement
       spinepath rules --stage surgical
       spinepath schema > case.schema.json
     """
@@ -155,6 +162,123 @@ def _print_pathway(case: Any, output_format: str, show_evidence: bool) -> None:
         from spinepath.render.text import render_pathway
 
         click.echo(render_pathway(pathway, kb, show_evidence=show_evidence), nl=False)
+
+
+CASE_ARGUMENT = click.argument(
+    "case_file", metavar="CASE", type=click.Path(dir_okay=False, path_type=Path)
+)
+
+
+@main.command()
+@CASE_ARGUMENT
+@FORMAT
+@click.option(
+    "--interactive",
+    is_flag=True,
+    help="Wait for Enter between steps (in a terminal); type q and Enter to stop.",
+)
+@reports_errors
+def walkthrough(case_file: Path, output_format: str, interactive: bool) -> None:
+    """Step through the reasoning for CASE, rule by rule, in firing order.
+
+    Each step shows the rule (id, stage, conditions in domain words), the facts
+    it matched, what it concluded, and the passage it rests on.
+
+    \b
+    Examples:
+      spinepath walkthrough case.yaml
+      spinepath walkthrough case.yaml --interactive
+      spinepath walkthrough case.yaml --format json
+    """
+    from spinepath.explain.walkthrough import walkthrough as walk
+
+    kb, pathway = _assess_file(case_file)
+    steps = walk(kb, pathway)
+    if output_format == "json":
+        _echo_json({"case": pathway.case, "disclaimer": pathway.disclaimer, "steps": steps})
+        return
+    from spinepath.render.text import render_walkthrough_step
+
+    waits = interactive and sys.stdin.isatty()
+    for index, step in enumerate(steps):
+        last = index == len(steps) - 1
+        click.echo(
+            render_walkthrough_step(pathway, kb, step, header=index == 0, footer=last), nl=False
+        )
+        if waits and not last and input("[Enter: next step, q: stop] ").strip().lower() == "q":
+            break
+
+
+@main.command()
+@CASE_ARGUMENT
+@click.option("--how", "how_option", metavar="OPTION", help="How was OPTION's verdict reached?")
+@click.option(
+    "--why-not", "why_not_option", metavar="OPTION", help="Why is OPTION not recommended?"
+)
+@FORMAT
+@reports_errors
+def explain(
+    case_file: Path, how_option: str | None, why_not_option: str | None, output_format: str
+) -> None:
+    """Explain one option's verdict for CASE: --how it was reached, or --why-not another.
+
+    OPTION is a treatment id of the contract (for example disc_replacement,
+    fusion, prp). --why-not works for every option, including ones absent from
+    the pathway: it lists each rule that can conclude on the option, which of
+    its conditions failed for this case, and what would have satisfied them.
+
+    \b
+    Examples:
+      spinepath explain case.yaml --how fusion
+      spinepath explain case.yaml --why-not disc_replacement
+      spinepath explain case.yaml --why-not laminotomy --format json
+    """
+    from spinepath.errors import SpinepathError
+    from spinepath.explain.how import how
+    from spinepath.explain.why_not import why_not
+
+    if (how_option is None) == (why_not_option is None):
+        raise SpinepathError("explain: give exactly one of --how OPTION or --why-not OPTION")
+    kb, pathway = _assess_file(case_file)
+    option_id = _treatment_id(kb, how_option or why_not_option or "")
+    kind = "how" if how_option else "why_not"
+    explanation = how(kb, pathway, option_id) if how_option else why_not(kb, pathway, option_id)
+    if output_format == "json":
+        _echo_json({kind: explanation, "disclaimer": pathway.disclaimer})
+    else:
+        from spinepath.render.text import render_explanation
+
+        click.echo(render_explanation(kb, kind, explanation), nl=False)
+
+
+def _assess_file(case_file: Path) -> tuple[Any, Any]:
+    from spinepath.case import load_case
+    from spinepath.kb.loading import load_knowledge
+    from spinepath.pathway.build import assess as run
+
+    case = load_case(case_file)
+    kb = load_knowledge()
+    return kb, run(case, kb)
+
+
+def _treatment_id(kb: Any, value: str) -> str:
+    import difflib
+
+    from spinepath.errors import SpinepathError
+
+    known = [t.id for stage in kb.stages for t in stage.treatments]
+    if value in known:
+        return value
+    close = difflib.get_close_matches(value, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else f"; one of {', '.join(known)}"
+    raise SpinepathError(f"option {value!r} is not a treatment id{hint}")
+
+
+def _echo_json(data: Any) -> None:
+    def plain(value: Any) -> Any:
+        return value.model_dump(mode="json")
+
+    click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=plain))
 
 
 @main.command()

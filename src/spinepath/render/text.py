@@ -80,3 +80,27 @@ def render_rules(kb: KnowledgeBase, rules: list[Any]) -> str:
             where=lambda c: words.where(kb, c),
         )
     )
+
+
+def render_walkthrough_step(
+    pathway: Pathway, kb: KnowledgeBase, step: dict[str, Any], *, header: bool, footer: bool
+) -> str:
+    """One step of a walkthrough (with the header before the first, the footer after the last)."""
+    return _environment().get_template("walkthrough.txt.j2").render(
+        p=pathway,
+        s=step,
+        total=len(pathway.trace),
+        header=header,
+        footer=footer,
+        where=lambda c: words.where(kb, c),
+    )
+
+
+def render_explanation(kb: KnowledgeBase, kind: str, explanation: dict[str, Any]) -> str:
+    """A HOW or WHY-NOT explanation (``kind`` is "how" or "why_not")."""
+    return _environment().get_template("explain.txt.j2").render(
+        kind=kind,
+        e=explanation,
+        disclaimer=" ".join(kb.meta.disclaimer.split()),
+        where=lambda c: words.where(kb, c),
+    )
