@@ -251,6 +251,94 @@ def explain(
         click.echo(render_explanation(kb, kind, explanation), nl=False)
 
 
+@main.command(name="what-if")
+@CASE_ARGUMENT
+@click.option(
+    "--set",
+    "settings",
+    metavar="KEY=VALUE",
+    multiple=True,
+    required=True,
+    help="A fact to change (repeatable); KEY=null makes it not stated.",
+)
+@FORMAT
+@reports_errors
+def what_if(case_file: Path, settings: tuple[str, ...], output_format: str) -> None:
+    """Compare CASE's pathway with the pathway of CASE changed by --set.
+
+    Shows the current stage before and after, options gained, lost or changed in
+    verdict, cautions and missing facts that appear or go, and for each
+    difference the rule and the passage responsible. A bad --set gets the same
+    errors as a bad case file.
+
+    \b
+    Examples:
+      spinepath what-if case.yaml --set facet_arthritis=false
+      spinepath what-if case.yaml --set non_invasive_therapy=helped --set daily_life=limited
+      spinepath what-if case.yaml --set red_flags=[cauda_equina] --format json
+    """
+    from spinepath.case import load_case
+    from spinepath.kb.loading import load_knowledge
+    from spinepath.pathway.build import assess as run
+    from spinepath.whatif.compare import compare
+    from spinepath.whatif.scenario import apply_changes, parse_settings
+
+    case = load_case(case_file)
+    changed = apply_changes(case, parse_settings(settings))
+    kb = load_knowledge()
+    before, after = run(case, kb), run(changed, kb)
+    difference = compare(before, after)
+    if output_format == "json":
+        _echo_json({"what_if": difference, "disclaimer": before.disclaimer})
+    else:
+        from spinepath.render.text import render_what_if
+
+        click.echo(
+            render_what_if(kb, kind="what_if", label=case.label, difference=difference), nl=False
+        )
+
+
+@main.command()
+@CASE_ARGUMENT
+@click.option("--pairs", is_flag=True, help="Also try every pair of changes (slower).")
+@FORMAT
+@reports_errors
+def explore(case_file: Path, pairs: bool, output_format: str) -> None:
+    """Find every change of one fact that moves CASE's stage or changes a recommendation.
+
+    Each change is ranked by how much the pathway changes and comes with the
+    rules and passages that make the difference. --pairs also tries changes of
+    two facts at once.
+
+    \b
+    Examples:
+      spinepath explore case.yaml
+      spinepath explore case.yaml --pairs --format json
+    """
+    from spinepath.case import load_case
+    from spinepath.kb.loading import load_knowledge
+    from spinepath.whatif.explore import explore as run_explore
+    from spinepath.whatif.explore import pair_count
+
+    case = load_case(case_file)
+    kb = load_knowledge()
+    if pairs and sys.stderr.isatty():
+        with click.progressbar(length=pair_count(case), label="exploring", file=sys.stderr) as bar:
+            exploration = run_explore(kb, case, pairs=True, progress=bar.update)
+    else:
+        exploration = run_explore(kb, case, pairs=pairs)
+    if output_format == "json":
+        disclaimer = " ".join(kb.meta.disclaimer.split())
+        _echo_json({"explore": exploration, "disclaimer": disclaimer})
+    else:
+        from spinepath.render.text import render_what_if
+
+        click.echo(
+            render_what_if(kb, kind="explore", label=case.label, exploration=exploration),
+            nl=False,
+        )
+
+
 def _assess_file(case_file: Path) -> tuple[Any, Any]:
     from spinepath.case import load_case
     from spinepath.kb.loading import load_knowledge

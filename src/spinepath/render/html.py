@@ -69,13 +69,17 @@ class References:
         return citation.reference.title
 
 
-def collect_references(pathway: Pathway, kb: KnowledgeBase) -> References:
+def collect_references(
+    pathway: Pathway, kb: KnowledgeBase, *, show_evidence: bool = False
+) -> References:
     """Number every citation of the report in the order the report shows them."""
     references = References(kb)
     for stage in pathway.stages:
         for option in stage.options:
             references.add(option.citations)
             references.add(option.evidence.guideline_position.citations)
+            if show_evidence:
+                references.add(option.evidence.seed_position.citations)
         for note in stage.guideline_notes:
             references.add(note.citations)
     for caution in pathway.cautions:
@@ -99,7 +103,8 @@ def css_string(text: str) -> Markup:
         if char.isascii() and (char.isalnum() or char == " "):
             out.append(char)
         else:
-            out.append(f"\\{ord(char):06x}")
+            # Six hex digits, then the one space CSS takes as the end of the escape.
+            out.append(f"\\{ord(char):06x} ")
     return Markup('"' + "".join(out) + '"')
 
 
@@ -126,7 +131,7 @@ class Step:
 
 
 LADDER_WIDTH = 640
-LADDER_HEIGHT = 176
+LADDER_HEIGHT = 150
 LADDER_GAP = 8
 
 
@@ -134,7 +139,7 @@ def ladder(pathway: Pathway) -> list[Step]:
     """The stages as a staircase that rises to the right, one step per stage."""
     count = len(pathway.stages)
     width = (LADDER_WIDTH - LADDER_GAP * (count - 1)) // count
-    lowest = 96
+    lowest = 86
     rise = (LADDER_HEIGHT - lowest) // max(count - 1, 1)
     steps = []
     for index, stage in enumerate(pathway.stages):
@@ -180,15 +185,17 @@ def render_report(
     *,
     paper: Paper = "a4",
     date: str | None = None,
+    show_evidence: bool = False,
 ) -> str:
     """The pathway as one self-contained HTML document.
 
     ``date`` is printed as the report's date when given; nothing else in the
-    output depends on when or where it is made.
+    output depends on when or where it is made. ``show_evidence`` adds each
+    option's seed and guideline positions in full.
     """
     if paper not in PAPER_SIZES:
         raise ValueError(f"paper must be one of {', '.join(PAPER_SIZES)}, not {paper!r}")
-    references = collect_references(pathway, kb)
+    references = collect_references(pathway, kb, show_evidence=show_evidence)
     current = pathway.stage(pathway.current_stage)
     facts = [(key, value) for key, value in pathway.case.items() if key != "label"]
     return (
@@ -206,6 +213,7 @@ def render_report(
             references=references.entries(),
             paper=PAPER_SIZES[paper],
             date=date,
+            show_evidence=show_evidence,
             header_label=header_label(pathway.case.get("label")),
             verdict_order=["recommended", "consider", "not_advised", "contraindicated"],
         )

@@ -32,6 +32,7 @@ def _environment() -> Any:
     env.filters["glance_name"] = _glance_name
     env.filters["short_reference"] = words.short_reference
     env.filters["concordance"] = words.CONCORDANCE_WORDS.__getitem__
+    env.filters["verdict_or_absent"] = lambda v: words.VERDICT_WORDS.get(v, v)
     return env
 
 
@@ -86,21 +87,55 @@ def render_walkthrough_step(
     pathway: Pathway, kb: KnowledgeBase, step: dict[str, Any], *, header: bool, footer: bool
 ) -> str:
     """One step of a walkthrough (with the header before the first, the footer after the last)."""
-    return _environment().get_template("walkthrough.txt.j2").render(
-        p=pathway,
-        s=step,
-        total=len(pathway.trace),
-        header=header,
-        footer=footer,
-        where=lambda c: words.where(kb, c),
+    return (
+        _environment()
+        .get_template("walkthrough.txt.j2")
+        .render(
+            p=pathway,
+            s=step,
+            total=len(pathway.trace),
+            header=header,
+            footer=footer,
+            where=lambda c: words.where(kb, c),
+        )
     )
 
 
 def render_explanation(kb: KnowledgeBase, kind: str, explanation: dict[str, Any]) -> str:
     """A HOW or WHY-NOT explanation (``kind`` is "how" or "why_not")."""
-    return _environment().get_template("explain.txt.j2").render(
-        kind=kind,
-        e=explanation,
-        disclaimer=" ".join(kb.meta.disclaimer.split()),
-        where=lambda c: words.where(kb, c),
+    return (
+        _environment()
+        .get_template("explain.txt.j2")
+        .render(
+            kind=kind,
+            e=explanation,
+            disclaimer=" ".join(kb.meta.disclaimer.split()),
+            where=lambda c: words.where(kb, c),
+        )
+    )
+
+
+def render_what_if(
+    kb: KnowledgeBase,
+    *,
+    kind: str,
+    label: str | None,
+    difference: Any = None,
+    exploration: Any = None,
+) -> str:
+    """A what-if comparison (``kind`` "what_if") or an exploration (``kind`` "explore")."""
+    from spinepath.whatif.compare import is_empty
+
+    return (
+        _environment()
+        .get_template("whatif.txt.j2")
+        .render(
+            kind=kind,
+            label=label,
+            d=difference,
+            e=exploration,
+            empty=difference is not None and is_empty(difference),
+            disclaimer=" ".join(kb.meta.disclaimer.split()),
+            where=lambda c: words.where(kb, c),
+        )
     )

@@ -1,0 +1,104 @@
+"""Explore: every single-fact change (and, on request, pairs) that changes the current stage
+or a recommended option, ranked by how much the pathway changes."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from spinepath.case.model import CASE_KEYS, Case, allowed_values
+from spinepath.errors import CaseError
+from spinepath.kb.model import KnowledgeBase
+from spinepath.pathway.build import assess
+from spinepath.pathway.model import Pathway
+from spinepath.whatif.compare import compare, size
+from spinepath.whatif.scenario import apply_changes
+
+
+def alternatives(case: Case) -> list[tuple[str, Any]]:
+    """Every single change of a categorical fact to another value it can take."""
+    changes: list[tuple[str, Any]] = []
+    for key in CASE_KEYS:
+        if key == "red_flags":
+            # Adding a red flag always puts referral first; only removing flags is informative.
+            if case.red_flags:
+                changes.append((key, []))
+            continue
+        values = allowed_values(key)
+        if values is None:
+            continue
+        current = getattr(case, key)
+        changes += [
+            (key, value)
+            for value in values
+            if not (type(value) is type(current) and value == current)
+        ]
+    return changes
+
+
+def matters(difference: dict[str, Any]) -> bool:
+    """A change worth showing: it moves the current stage or changes a recommendation."""
+    return bool(difference["stage_moves"]) or any(
+        "recommended" in (o["before"], o["after"]) for o in difference["options"]
+    )
+
+
+def explore(
+    kb: KnowledgeBase,
+    case: Case,
+    *,
+    pairs: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Rank the changes of one fact (and of two, with ``pairs``) that matter for ``case``."""
+    base = assess(case, kb)
+    singles = []
+    valid: list[tuple[str, Any]] = []
+    for key, value in alternatives(case):
+        scenario = _scenario(kb, case, {key: value}, base)
+        if progress:
+            progress(1)
+        if scenario is None:
+            continue
+        valid.append((key, value))
+        if matters(scenario["difference"]):
+            singles.append(scenario)
+    doubles = []
+    if pairs:
+        for (key1, value1), (key2, value2) in itertools.combinations(valid, 2):
+            if key1 == key2:
+                continue
+            scenario = _scenario(kb, case, {key1: value1, key2: value2}, base)
+            if progress:
+                progress(1)
+            if scenario is not None and matters(scenario["difference"]):
+                doubles.append(scenario)
+    rank = sorted(singles, key=_ranking)
+    return {
+        "base_stage": base.current_stage,
+        "single_changes": rank,
+        "pairs": sorted(doubles, key=_ranking) if pairs else None,
+        "tried": len(valid),
+    }
+
+
+def pair_count(case: Case) -> int:
+    n = len(alternatives(case))
+    return n + n * (n - 1) // 2
+
+
+def _scenario(
+    kb: KnowledgeBase, case: Case, changes: dict[str, Any], base: Pathway
+) -> dict[str, Any] | None:
+    try:
+        changed = apply_changes(case, changes)
+    except CaseError:
+        return None  # a contradictory combination is not a case
+    difference = compare(base, assess(changed, kb))
+    return {"set": changes, "size": size(difference), "difference": difference}
+
+
+def _ranking(scenario: dict[str, Any]) -> tuple[Any, ...]:
+    # Largest change first; ties in a fixed order of keys and values, for stable output.
+    return (-scenario["size"], repr(sorted(scenario["set"].items())))

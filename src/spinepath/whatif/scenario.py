@@ -1,0 +1,57 @@
+"""Scenarios: a case with some facts changed, validated exactly like a case file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from spinepath.case.loading import StrictYamlLoader, validate_case
+from spinepath.case.model import Case
+from spinepath.errors import CaseError
+
+NOT_STATED = ("null", "not_stated", "~")
+
+
+def stated_facts(case: Case) -> dict[str, Any]:
+    """The facts the case states (defaults left out), as a case file would hold them."""
+    return {key: getattr(case, key) for key in sorted(case.model_fields_set)}
+
+
+def parse_settings(settings: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` strings to a mapping; VALUE is read as YAML (``true``, ``none``, ``[a, b]``).
+
+    ``KEY=null`` (or ``not_stated``) removes the fact: the case no longer states it.
+    """
+    changes: dict[str, Any] = {}
+    problems = []
+    for setting in settings:
+        key, sep, raw = setting.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            problems.append(f"--set {setting!r}: expected KEY=VALUE")
+            continue
+        raw = raw.strip()
+        if raw in NOT_STATED:
+            changes[key] = None
+            continue
+        try:
+            changes[key] = yaml.load(raw, Loader=StrictYamlLoader)  # noqa: S506
+        except yaml.YAMLError:
+            changes[key] = raw
+        if key == "red_flags" and changes[key] == "none":
+            changes[key] = []
+    if problems:
+        raise CaseError(problems)
+    return changes
+
+
+def apply_changes(case: Case, changes: dict[str, Any], *, source: str = "--set") -> Case:
+    """The case with ``changes`` applied; bad keys, values or contradictions are CaseErrors."""
+    data = stated_facts(case)
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = list(value) if isinstance(value, tuple) else value
+    return validate_case(data, source=source)
