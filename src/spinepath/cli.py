@@ -83,6 +83,15 @@ FORMAT = click.option(
     help="text for people, json for programs (the pathway contract).",
 )
 
+PATHWAY_FORMAT = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "md"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for programs (the pathway contract), md to paste into notes.",
+)
+
 
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -109,7 +118,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("case_file", metavar="CASE", type=click.Path(dir_okay=False, path_type=Path))
-@FORMAT
+@PATHWAY_FORMAT
 @EVIDENCE
 @reports_errors
 def assess(case_file: Path, output_format: str, show_evidence: bool) -> None:
@@ -130,7 +139,7 @@ def assess(case_file: Path, output_format: str, show_evidence: bool) -> None:
 
 
 @main.command()
-@FORMAT
+@PATHWAY_FORMAT
 @EVIDENCE
 @reports_errors
 def demo(output_format: str, show_evidence: bool) -> None:
@@ -158,6 +167,10 @@ def _print_pathway(case: Any, output_format: str, show_evidence: bool) -> None:
     pathway = run(case, kb)
     if output_format == "json":
         click.echo(pathway.to_json())
+    elif output_format == "md":
+        from spinepath.render.markdown import render_markdown
+
+        click.echo(render_markdown(pathway, kb, show_evidence=show_evidence), nl=False)
     else:
         from spinepath.render.text import render_pathway
 
@@ -339,6 +352,104 @@ def explore(case_file: Path, pairs: bool, output_format: str) -> None:
         )
 
 
+@main.command()
+@click.argument(
+    "partial_case",
+    metavar="[CASE]",
+    required=False,
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+@reports_errors
+def consult(partial_case: Path | None) -> None:
+    """Build a case by answering questions, then see its pathway.
+
+    Asks one question at a time, in plain language, and only questions whose
+    answer can still change the pathway (red flags first). Answer with a number
+    or a word; "unknown" is always an answer; "why" says what the question is
+    for; "q" stops. At the end it shows the pathway and offers to save the case
+    file. Give a partial CASE file to resume from it.
+
+    \b
+    Examples:
+      spinepath consult
+      spinepath consult half-done.yaml
+    """
+    from spinepath.consult.session import Answer, Consultation
+    from spinepath.kb.loading import load_knowledge
+    from spinepath.pathway.build import assess as run
+    from spinepath.render.text import render_pathway, wrap
+
+    kb = load_knowledge()
+    if partial_case is None:
+        session = Consultation(kb)
+    else:
+        from spinepath.case.loading import read_case_text
+
+        session = Consultation.resume(kb, read_case_text(partial_case), str(partial_case))
+    click.echo(wrap("NOT A DIAGNOSIS. " + " ".join(kb.meta.disclaimer.split()), 2, "! "))
+    click.echo('Answer with a number or a word. "unknown" is always an answer; "why" says')
+    click.echo('what a question is for; "q" stops.')
+    stopped = False
+    while not stopped and (key := session.next_question()) is not None:
+        question = kb.questions[key]
+        click.echo("")
+        click.echo(wrap(question.question, 2))
+        for term, meaning in session.terms(key):
+            click.echo(wrap(f"({term}: {meaning})", 4, "  "))
+        for number, (words, _) in enumerate(session.choices(key), start=1):
+            click.echo(f"  {number}. {words}")
+        while True:
+            try:
+                text = click.prompt("  your answer", default="", show_default=False)
+            except click.Abort:
+                text = "q"
+            try:
+                value = session.interpret(key, text)
+            except ValueError as hint:
+                click.echo(f"  Sorry: {hint}.")
+                continue
+            if value == Answer.WHY:
+                click.echo("  Your answer decides, in the knowledge base:")
+                for line in session.why(key):
+                    click.echo(wrap(line, 6, "    - "))
+                continue
+            if value == Answer.QUIT:
+                stopped = True
+            else:
+                session.record(key, value)
+            break
+    click.echo("")
+    if "onset" not in session.answers:
+        click.echo("Stopped before onset was known: no pathway yet.")
+    else:
+        pathway = run(session.case(), kb)
+        click.echo(render_pathway(pathway, kb), nl=False)
+        for note in session.notes:
+            click.echo(wrap(f"Note: {note}", 2, "! "))
+    _offer_to_save(session.case_file_text())
+
+
+def _offer_to_save(text: str) -> None:
+    try:
+        answer = click.prompt(
+            "Save the case file? Enter a path (or nothing to skip)", default="", show_default=False
+        )
+    except click.Abort:
+        return
+    if not answer.strip():
+        return
+    target = Path(answer.strip())
+    if target.exists() and not click.confirm(f"{target} exists. Overwrite?", default=False):
+        click.echo("Not saved.")
+        return
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as error:
+        click.echo(f"spinepath: error: {target}: cannot write ({error.strerror})", err=True)
+        return
+    click.echo(f"Saved {target}.")
+
+
 def _assess_file(case_file: Path) -> tuple[Any, Any]:
     from spinepath.case import load_case
     from spinepath.kb.loading import load_knowledge
@@ -416,6 +527,72 @@ def schema() -> None:
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     document["title"] = "spinepath case"
     click.echo(json.dumps(document, indent=2, sort_keys=True))
+
+
+@main.command()
+@click.argument("case_file", metavar="CASE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the report [default: reports/<CASE stem>.html or .pdf].",
+)
+@click.option("--pdf", "as_pdf", is_flag=True, help="Write a PDF (needs spinepath[pdf]).")
+@click.option("--force", is_flag=True, help="Replace an existing file.")
+@click.option(
+    "--date",
+    "date_option",
+    metavar="YYYY-MM-DD",
+    help="Date to print on the report [default: SOURCE_DATE_EPOCH's date, else none].",
+)
+@click.option(
+    "--paper",
+    type=click.Choice(["a4", "letter"]),
+    default="a4",
+    show_default=True,
+    help="Paper size when printed.",
+)
+@EVIDENCE
+@reports_errors
+def report(
+    case_file: Path,
+    output: Path | None,
+    as_pdf: bool,
+    force: bool,
+    date_option: str | None,
+    paper: str,
+    show_evidence: bool,
+) -> None:
+    """Write the case's pathway as a report to print or hand out: HTML, or PDF with --pdf.
+
+    The HTML is one self-contained file (no scripts, nothing fetched). An existing
+    file is kept unless --force; a path with '..', or a symbolic link in the
+    file's place, is refused. No date is printed unless --date or
+    SOURCE_DATE_EPOCH gives one, so the same case gives the same bytes.
+
+    \b
+    Examples:
+      spinepath report case.yaml
+      spinepath report case.yaml -o handout.html --date 2026-11-21
+      spinepath report case.yaml --pdf --paper letter --force
+    """
+    from spinepath.case import load_case
+    from spinepath.kb.loading import load_knowledge
+    from spinepath.pathway.build import assess as run
+    from spinepath.render.html import render_report
+    from spinepath.render.output import output_path, report_date, write_output
+
+    from spinepath.render.pdf import html_to_pdf, require_weasyprint
+
+    date = report_date(date_option)
+    case = load_case(case_file)
+    if as_pdf:
+        require_weasyprint()
+    target = output_path(case_file, output, "pdf" if as_pdf else "html", force=force)
+    kb = load_knowledge()
+    html = render_report(run(case, kb), kb, paper=paper, date=date, show_evidence=show_evidence)
+    write_output(target, html_to_pdf(html) if as_pdf else html.encode("utf-8"), force=force)
+    click.echo(str(target))
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m spinepath.cli`

@@ -73,6 +73,12 @@ StrictYamlLoader.yaml_implicit_resolvers = _strict_resolvers()
 def load_case(path: str | Path) -> Case:
     """Read and validate the case file at ``path``; raise :class:`CaseError` on any problem."""
     path = Path(path)
+    text = read_case_text(path)
+    return parse_case(text, source=str(path), format=_format_of(path, text))
+
+
+def read_case_text(path: Path) -> str:
+    """The text of a case file, with one-line errors for what cannot be read."""
     try:
         size = path.stat().st_size
         if size > MAX_CASE_BYTES:
@@ -89,10 +95,9 @@ def load_case(path: str | Path) -> Case:
     except OSError as error:
         raise CaseError(f"{path}: cannot be read ({error.strerror})") from None
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CaseError(f"{path}: is not UTF-8 text") from None
-    return parse_case(text, source=str(path), format=_format_of(path, text))
 
 
 def _format_of(path: Path, text: str) -> str:

@@ -31,6 +31,7 @@ from spinepath.kb.model import (
     Intermediate,
     KnowledgeBase,
     Meta,
+    Question,
     Rule,
     Seed,
     SeedCitation,
@@ -103,6 +104,20 @@ def load_knowledge(directory: Path | None = None) -> KnowledgeBase:
     for name in sorted(set(intermediates) - established):
         problems.append(f"intermediates.yaml: {name} is established by no rule")
     evidence, guideline_notes = _evidence(root / "evidence.yaml", context, problems)
+    glossary = {
+        str(k): " ".join(str(v).split()) for k, v in (_read(root / "glossary.yaml")).items()
+    }
+    questions = {}
+    for key, entry in (_read(root / "questions.yaml") or {}).items():
+        if key not in CASE_KEYS:
+            problems.append(f"questions.yaml: {key} is not a case fact")
+            continue
+        questions[key] = Question.model_validate(entry)
+        problems += [
+            f"questions.yaml, {key}: term {term!r} is not in glossary.yaml"
+            for term in questions[key].terms
+            if term not in glossary
+        ]
     if problems:
         raise KnowledgeError(problems)
     return KnowledgeBase(
@@ -114,6 +129,8 @@ def load_knowledge(directory: Path | None = None) -> KnowledgeBase:
         rules=tuple(rules),
         evidence=evidence,
         guideline_notes=guideline_notes,
+        glossary=glossary,
+        questions=questions,
     )
 
 

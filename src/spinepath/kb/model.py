@@ -202,6 +202,13 @@ class Rule(Strict):
         return tuple(c.subject for c in self.when if c.kind == "case")
 
 
+class Question(Strict):
+    """How the consultation asks for one case fact."""
+
+    question: str
+    terms: tuple[str, ...] = ()
+
+
 class KnowledgeBase(Strict):
     meta: Meta
     seeds: dict[str, Seed]
@@ -211,6 +218,8 @@ class KnowledgeBase(Strict):
     rules: tuple[Rule, ...]
     evidence: dict[str, EvidenceNote]
     guideline_notes: tuple[GuidelineNote, ...]
+    glossary: dict[str, str]
+    questions: dict[str, Question]
 
     def stage_of(self, treatment_id: str) -> StageId:
         for stage in self.stages:

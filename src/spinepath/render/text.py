@@ -25,7 +25,7 @@ def _environment() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["wrap"] = _wrap
+    env.filters["wrap"] = wrap
     env.filters["verdict"] = lambda v: words.VERDICT_WORDS[v]
     env.filters["value"] = words.value_word
     env.filters["fact"] = words.fact_word
@@ -48,7 +48,7 @@ def _glance_name(option: Any, verdict: str = "") -> str:
     return label
 
 
-def _wrap(text: str, indent: int = 0, first: str = "") -> str:
+def wrap(text: str, indent: int = 0, first: str = "") -> str:
     """Wrap ``text`` to the terminal width, indenting continuation lines."""
     pad = " " * indent
     return textwrap.fill(

@@ -1,0 +1,59 @@
+"""Markdown output to paste into notes: the text output's content, quotes as blockquotes.
+
+Free text (the case label above all) is escaped, so that nothing in it can
+become a link, an HTML tag or a table cell in whatever renders the Markdown.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from spinepath.kb.model import KnowledgeBase
+from spinepath.pathway.model import Pathway
+from spinepath.render import words
+from spinepath.render.text import _glance_name as glance_name  # one wording for every renderer
+
+#: ASCII punctuation that Markdown (CommonMark, GitHub) may read as markup.
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|#&!~])")
+
+
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def md_escape(text: Any) -> str:
+    """``text`` on one line, with every Markdown-significant character backslash-escaped."""
+    return _SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+@cache
+def _environment() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("spinepath.render", "templates"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # Markdown, escaped by the md filter
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["md"] = md_escape
+    env.filters["verdict"] = lambda v: words.VERDICT_WORDS[v]
+    env.filters["value"] = words.value_word
+    env.filters["fact"] = words.fact_word
+    env.filters["glance_name"] = glance_name
+    env.filters["short_reference"] = words.short_reference
+    env.filters["concordance"] = words.CONCORDANCE_WORDS.__getitem__
+    return env
+
+
+def render_markdown(pathway: Pathway, kb: KnowledgeBase, *, show_evidence: bool = False) -> str:
+    """The pathway as Markdown; ``show_evidence`` adds seed and guideline positions in full."""
+    text = (
+        _environment()
+        .get_template("assess.md.j2")
+        .render(p=pathway, kb=kb, where=lambda c: words.where(kb, c), show_evidence=show_evidence)
+    )
+    return _BLANK_RUNS.sub("\n\n", text)
