@@ -49,9 +49,7 @@ def pdf_reports(html: dict[str, bytes]) -> dict[str, bytes]:
     """The PDFs of ``PDF_CASES``, by file name, printed by WeasyPrint."""
     from spinepath.render.pdf import html_to_pdf
 
-    return {
-        f"{stem}.pdf": html_to_pdf(html[f"{stem}.html"].decode("utf-8")) for stem in PDF_CASES
-    }
+    return {f"{stem}.pdf": html_to_pdf(html[f"{stem}.html"].decode("utf-8")) for stem in PDF_CASES}
 
 
 def first_page_png(pdf: bytes) -> bytes:

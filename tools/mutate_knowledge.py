@@ -482,6 +482,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="a test file or directory to run against each mutant (repeatable; default: "
         "tests/test_*.py except the property, style, install, slow and verify tests)",
     )
+    parser.add_argument(
+        "--deselect",
+        action="append",
+        default=[],
+        metavar="NODEID",
+        help="a test to leave out, as pytest's --deselect (repeatable)",
+    )
     parser.add_argument("--limit", type=int, help="judge a random sample of N mutants")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
     parser.add_argument(
@@ -524,7 +531,7 @@ def main(argv: list[str] | None = None) -> int:
     check_round_trip(rule_files)
     everything = all_mutants(knowledge, vocabulary(knowledge))
     mutants = select(everything, args.kinds, args.limit, args.seed)
-    tests = test_paths(args.tests)
+    tests = test_paths(args.tests) + [f"--deselect={node}" for node in args.deselect]
     workers = [Worker(knowledge, rule_files) for _ in range(max(1, args.workers))]
     started = time.monotonic()
     try:

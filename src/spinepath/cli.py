@@ -71,7 +71,7 @@ EVIDENCE = click.option(
     "--evidence",
     "show_evidence",
     is_flag=True,
-    help="Text output: show each option's seed and guideline positions in full, with citations.",
+    help="Show each option's seed and guideline positions in full, with citations.",
 )
 
 FORMAT = click.option(
@@ -534,7 +534,7 @@ def schema() -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Where to write the report [default: reports/<CASE stem>.html or .pdf].",
 )
 @click.option("--pdf", "as_pdf", is_flag=True, help="Write a PDF (needs spinepath[pdf]).")
@@ -581,7 +581,6 @@ def report(
     from spinepath.pathway.build import assess as run
     from spinepath.render.html import render_report
     from spinepath.render.output import output_path, report_date, write_output
-
     from spinepath.render.pdf import html_to_pdf, require_weasyprint
 
     date = report_date(date_option)

@@ -45,7 +45,7 @@ class Consultation:
     def resume(cls, kb: KnowledgeBase, text: str, source: str) -> Consultation:
         """Start from a partial case file (``onset`` may be missing)."""
         try:
-            data = yaml.load(text, Loader=StrictYamlLoader) or {}  # noqa: S506
+            data = yaml.load(text, Loader=StrictYamlLoader) or {}
         except yaml.YAMLError as error:
             raise CaseError(f"{source}: malformed YAML: {error}") from None
         if not isinstance(data, dict):

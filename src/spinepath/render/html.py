@@ -95,6 +95,16 @@ def diverges(option: Option) -> bool:
     )
 
 
+def marker(option: Option) -> str:
+    """The option's evidence marker, without a leading concordance the badge already says."""
+    text = option.evidence.marker
+    said = words.CONCORDANCE_WORDS[option.evidence.concordance]
+    for joint in (": ", "; "):
+        if text.startswith(said + joint):
+            return text[len(said + joint) :]
+    return text
+
+
 def css_string(text: str) -> Markup:
     """``text`` as a quoted CSS string: every character but letters, digits and spaces is
     written as a hex escape, so nothing in it can end the string or the style sheet."""
@@ -175,6 +185,7 @@ def _environment() -> Any:
     env.filters["fact"] = words.fact_word
     env.filters["concordance"] = words.CONCORDANCE_WORDS.__getitem__
     env.filters["css_string"] = css_string
+    env.filters["marker"] = marker
     env.tests["diverging"] = diverges
     return env
 

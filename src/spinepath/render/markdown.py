@@ -13,7 +13,7 @@ from typing import Any
 from spinepath.kb.model import KnowledgeBase
 from spinepath.pathway.model import Pathway
 from spinepath.render import words
-from spinepath.render.text import _glance_name as glance_name  # one wording for every renderer
+from spinepath.render.words import glance_name
 
 #: ASCII punctuation that Markdown (CommonMark, GitHub) may read as markup.
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#&!~])")

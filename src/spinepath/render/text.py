@@ -29,23 +29,11 @@ def _environment() -> Any:
     env.filters["verdict"] = lambda v: words.VERDICT_WORDS[v]
     env.filters["value"] = words.value_word
     env.filters["fact"] = words.fact_word
-    env.filters["glance_name"] = _glance_name
+    env.filters["glance_name"] = words.glance_name
     env.filters["short_reference"] = words.short_reference
     env.filters["concordance"] = words.CONCORDANCE_WORDS.__getitem__
     env.filters["verdict_or_absent"] = lambda v: words.VERDICT_WORDS.get(v, v)
     return env
-
-
-def _glance_name(option: Any, verdict: str = "") -> str:
-    """An option's name (and verdict), qualified where guidelines diverge.
-
-    An option on which guidelines diverge is never presented as settled, in the
-    summary or in the detail.
-    """
-    label = f"{option.name}: {verdict}" if verdict else option.name
-    if option.evidence.concordance == "diverges" and option.verdict in ("recommended", "consider"):
-        return f"{label} (the seeds' view; guidelines diverge)"
-    return label
 
 
 def wrap(text: str, indent: int = 0, first: str = "") -> str:

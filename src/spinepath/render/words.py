@@ -108,3 +108,15 @@ def short_reference(citation: SeedCitation | GuidelineCitation) -> str:
     if isinstance(citation, SeedCitation):
         return f"source {citation.source}"
     return f"{citation.source} {citation.reference.section}"
+
+
+def glance_name(option: Any, verdict: str = "") -> str:
+    """An option's name (and verdict), qualified where guidelines diverge.
+
+    An option on which guidelines diverge is never presented as settled, in the
+    summary or in the detail.
+    """
+    label = f"{option.name}: {verdict}" if verdict else option.name
+    if option.evidence.concordance == "diverges" and option.verdict in ("recommended", "consider"):
+        return f"{label} (the seeds' view; guidelines diverge)"
+    return label

@@ -134,7 +134,7 @@ class Space:
         target = defaults[0] if len(dim.keys) == 1 else defaults
         for cls in dim.classes:
             if any(_same(m, target) for m in cls.members):
-                return cls
+                return ValueClass(representative=target, members=cls.members, raw=cls.raw)
         return dim.classes[0]
 
 

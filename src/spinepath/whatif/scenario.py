@@ -36,7 +36,7 @@ def parse_settings(settings: tuple[str, ...] | list[str]) -> dict[str, Any]:
             changes[key] = None
             continue
         try:
-            changes[key] = yaml.load(raw, Loader=StrictYamlLoader)  # noqa: S506
+            changes[key] = yaml.load(raw, Loader=StrictYamlLoader)
         except yaml.YAMLError:
             changes[key] = raw
         if key == "red_flags" and changes[key] == "none":

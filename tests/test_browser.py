@@ -1,0 +1,192 @@
+"""The report in real renderers: headless Chromium (screenshot and print to PDF) and
+WeasyPrint (``spinepath report --pdf``), checked with poppler's pdfinfo and pdftotext.
+
+These tests need system packages (``chromium``, ``poppler-utils``, and Pango for
+WeasyPrint; ``.ci/run`` installs them). Outside CI they are skipped when a tool is
+missing; in CI (``CI`` set) a missing tool is a failure, so they always run there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from spinepath.cli import main
+from spinepath.kb.loading import knowledge_dir
+from spinepath.kb.model import SeedCitation
+from spinepath.pathway.model import Pathway
+from tests.helpers import REPO
+from tests.test_report import load_tool
+
+DEMO = knowledge_dir() / "cases" / "19_surgical_fusion.yaml"
+LABEL = "Teaching case 19: degenerated disc and arthritic facets"
+#: Generous limits so that a hung browser fails the test instead of hanging CI.
+PROCESS_TIMEOUT = 180
+A4 = (595, 842)
+LETTER = (612, 792)
+
+
+def tool(name: str, *candidates: str) -> str:
+    """The path of a command-line tool; skip without it, except in CI, where it must exist."""
+    for candidate in (name, *candidates):
+        found = shutil.which(candidate)
+        if found:
+            return found
+    message = f"{name} is not installed (apt-get install {PACKAGES.get(name, name)})"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}; CI must run the browser tests")
+    pytest.skip(message)
+
+
+PACKAGES = {"chromium": "chromium", "pdfinfo": "poppler-utils", "pdftotext": "poppler-utils"}
+
+
+def weasyprint_or_skip() -> None:
+    from spinepath.render.pdf import PdfUnavailable, require_weasyprint
+
+    try:
+        require_weasyprint()
+    except PdfUnavailable as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"{error}; CI must run the PDF tests")
+        pytest.skip(str(error))
+
+
+def squeeze(text: str) -> str:
+    """Text compared across renderers: compatibility-normalised (ligatures), no whitespace."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def pdf_pages(pdf: Path) -> tuple[int, tuple[int, int]]:
+    info = subprocess.run(
+        [tool("pdfinfo"), str(pdf)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=PROCESS_TIMEOUT,
+    ).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
+    size = re.search(r"^Page size:\s+([\d.]+) x ([\d.]+) pts", info, re.M)
+    assert size, info
+    return pages, (round(float(size.group(1))), round(float(size.group(2))))
+
+
+def pdf_text(pdf: Path) -> str:
+    """The PDF's text in drawing order (``-raw``), which follows the document, rather than
+    pdftotext's guess at columns, which splits the two-column references."""
+    return subprocess.run(
+        [tool("pdftotext"), "-raw", "-enc", "UTF-8", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=PROCESS_TIMEOUT,
+    ).stdout
+
+
+def demo_pathway() -> Pathway:
+    from spinepath.case.loading import validate_case
+    from spinepath.kb.teaching import load_teaching_case
+    from spinepath.pathway.build import assess
+
+    return assess(validate_case(load_teaching_case(DEMO).case))
+
+
+def all_quotes(pathway: Pathway) -> list[str]:
+    citations = [c for s in pathway.stages for o in s.options for c in o.citations]
+    citations += [c for caution in pathway.cautions for c in caution.citations]
+    quotes = [c.quote for c in citations if isinstance(c, SeedCitation)]
+    assert quotes
+    return quotes
+
+
+def check_printed(pdf: Path, size: tuple[int, int]) -> None:
+    """A printed report: several pages of the paper asked for, every quote in its text,
+    the running header and the page numbers."""
+    pages, page_size = pdf_pages(pdf)
+    assert pages >= 3
+    assert abs(page_size[0] - size[0]) <= 2 and abs(page_size[1] - size[1]) <= 2
+    text = squeeze(pdf_text(pdf))
+    for quote in all_quotes(demo_pathway()):
+        assert squeeze(quote) in text, quote
+    assert squeeze("NOT A DIAGNOSIS") in text.upper()
+    assert text.count(squeeze(LABEL)) >= pages  # title, and the header of every page
+    assert squeeze(f"Page 1 of {pages}") in text and squeeze(f"Page {pages} of {pages}") in text
+
+
+def write_report(tmp_path: Path, *args: str) -> Path:
+    """The demo teaching case's report, written by ``spinepath report``."""
+    from spinepath.kb.teaching import load_teaching_case
+
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps(load_teaching_case(DEMO).case))
+    suffix = ".pdf" if "--pdf" in args else ".html"
+    out = tmp_path / f"report{suffix}"
+    result = CliRunner().invoke(
+        main, ["report", str(case), "-o", str(out), "--date", "2026-11-21", *args]
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def chromium(tmp_path: Path, *args: str) -> None:
+    command = [
+        tool("chromium", "chromium-browser", "google-chrome"),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        *args,
+    ]
+    subprocess.run(command, capture_output=True, check=True, timeout=PROCESS_TIMEOUT)
+
+
+def test_chromium_screenshot(tmp_path: Path) -> None:
+    report = write_report(tmp_path)
+    shot = tmp_path / "shot.png"
+    chromium(tmp_path, f"--screenshot={shot}", "--window-size=1240,1754", report.as_uri())
+    png = shot.read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")) == (1240, 1754)
+    assert len(png) > 50_000  # a page with content, not a blank window
+
+
+@pytest.mark.parametrize(("paper", "size"), [("a4", A4), ("letter", LETTER)])
+def test_chromium_prints_the_report(tmp_path: Path, paper: str, size: tuple[int, int]) -> None:
+    report = write_report(tmp_path, "--paper", paper)
+    pdf = tmp_path / "chromium.pdf"
+    chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", report.as_uri())
+    check_printed(pdf, size)
+
+
+@pytest.mark.parametrize(("paper", "size"), [("a4", A4), ("letter", LETTER)])
+def test_weasyprint_pdf(tmp_path: Path, paper: str, size: tuple[int, int]) -> None:
+    weasyprint_or_skip()
+    check_printed(write_report(tmp_path, "--pdf", "--paper", paper), size)
+
+
+def test_example_pdf_is_current(tmp_path: Path) -> None:
+    """The committed example PDF says what a fresh one says (text compared, not bytes,
+    so that another WeasyPrint release does not fail the test)."""
+    weasyprint_or_skip()
+    tool_module = load_tool()
+    fresh = tool_module.pdf_reports(tool_module.html_reports())
+    for name, data in fresh.items():
+        committed = REPO / "reports" / name
+        assert committed.exists(), "run .venv/bin/python tools/make_reports.py"
+        (tmp_path / name).write_bytes(data)
+        assert squeeze(pdf_text(committed)) == squeeze(pdf_text(tmp_path / name)), (
+            f"reports/{name} is stale: run .venv/bin/python tools/make_reports.py"
+        )
