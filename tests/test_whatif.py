@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,39 @@ def test_cli_explore(case_file: Path) -> None:
     result = CliRunner().invoke(main, ["explore", str(case_file)])
     assert result.exit_code == 0
     assert "If facet arthritis were no:" in result.stdout
+
+
+def test_cli_what_if_html_escapes_and_cites(tmp_path: Path) -> None:
+    data = dict(CASES["19"].case, label="<script>alert(1)</script>")
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(data))
+    result = CliRunner().invoke(
+        main, ["what-if", str(path), "--set", "facet_arthritis=false", "--format", "html"]
+    )
+    assert result.exit_code == 0
+    page = result.stdout
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "Not a diagnosis." in page
+    # Every citation link has its reference.
+    for number in set(re.findall(r'href="#ref-(\d+)"', page)):
+        assert f'id="ref-{number}"' in page
+    assert "disc replacement is your best option" in page
+
+
+def test_cli_explore_html(case_file: Path) -> None:
+    result = CliRunner().invoke(main, ["explore", str(case_file), "--format", "html"])
+    assert result.exit_code == 0
+    assert "If facet arthritis were no" in result.stdout
+
+
+def test_report_can_carry_the_exploration(case_file: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out" / "report.html"
+    result = CliRunner().invoke(
+        main, ["report", str(case_file), "--explore", "-o", str(target), "--date", "2026-11-21"]
+    )
+    assert result.exit_code == 0, result.output
+    page = target.read_text()
+    assert "What could change the pathway" in page
+    for number in set(re.findall(r'href="#ref-(\d+)"', page)):
+        assert f'id="ref-{number}"' in page

@@ -274,7 +274,14 @@ def explain(
     required=True,
     help="A fact to change (repeatable); KEY=null makes it not stated.",
 )
-@FORMAT
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for programs, html in the look of the reports.",
+)
 @reports_errors
 def what_if(case_file: Path, settings: tuple[str, ...], output_format: str) -> None:
     """Compare CASE's pathway with the pathway of CASE changed by --set.
@@ -289,6 +296,7 @@ def what_if(case_file: Path, settings: tuple[str, ...], output_format: str) -> N
       spinepath what-if case.yaml --set facet_arthritis=false
       spinepath what-if case.yaml --set non_invasive_therapy=helped --set daily_life=limited
       spinepath what-if case.yaml --set red_flags=[cauda_equina] --format json
+      spinepath what-if case.yaml --set facet_arthritis=false --format html > what-if.html
     """
     from spinepath.case import load_case
     from spinepath.kb.loading import load_knowledge
@@ -303,6 +311,13 @@ def what_if(case_file: Path, settings: tuple[str, ...], output_format: str) -> N
     difference = compare(before, after)
     if output_format == "json":
         _echo_json({"what_if": difference, "disclaimer": before.disclaimer})
+    elif output_format == "html":
+        from spinepath.render.html import render_what_if_html
+
+        click.echo(
+            render_what_if_html(kb, kind="what_if", label=case.label, difference=difference),
+            nl=False,
+        )
     else:
         from spinepath.render.text import render_what_if
 
@@ -314,7 +329,14 @@ def what_if(case_file: Path, settings: tuple[str, ...], output_format: str) -> N
 @main.command()
 @CASE_ARGUMENT
 @click.option("--pairs", is_flag=True, help="Also try every pair of changes (slower).")
-@FORMAT
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for programs, html in the look of the reports.",
+)
 @reports_errors
 def explore(case_file: Path, pairs: bool, output_format: str) -> None:
     """Find every change of one fact that moves CASE's stage or changes a recommendation.
@@ -326,6 +348,7 @@ def explore(case_file: Path, pairs: bool, output_format: str) -> None:
     \b
     Examples:
       spinepath explore case.yaml
+      spinepath explore case.yaml --format html > explore.html
       spinepath explore case.yaml --pairs --format json
     """
     from spinepath.case import load_case
@@ -343,6 +366,13 @@ def explore(case_file: Path, pairs: bool, output_format: str) -> None:
     if output_format == "json":
         disclaimer = " ".join(kb.meta.disclaimer.split())
         _echo_json({"explore": exploration, "disclaimer": disclaimer})
+    elif output_format == "html":
+        from spinepath.render.html import render_what_if_html
+
+        click.echo(
+            render_what_if_html(kb, kind="explore", label=case.label, exploration=exploration),
+            nl=False,
+        )
     else:
         from spinepath.render.text import render_what_if
 
@@ -553,6 +583,12 @@ def schema() -> None:
     help="Paper size when printed.",
 )
 @EVIDENCE
+@click.option(
+    "--explore",
+    "with_exploration",
+    is_flag=True,
+    help="Add a section on the single-fact changes that would change the pathway.",
+)
 @reports_errors
 def report(
     case_file: Path,
@@ -562,6 +598,7 @@ def report(
     date_option: str | None,
     paper: str,
     show_evidence: bool,
+    with_exploration: bool,
 ) -> None:
     """Write the case's pathway as a report to print or hand out: HTML, or PDF with --pdf.
 
@@ -575,6 +612,7 @@ def report(
       spinepath report case.yaml
       spinepath report case.yaml -o handout.html --date 2026-11-21
       spinepath report case.yaml --pdf --paper letter --force
+      spinepath report case.yaml --explore -o with-what-ifs.html
     """
     from spinepath.case import load_case
     from spinepath.kb.loading import load_knowledge
@@ -589,9 +627,72 @@ def report(
         require_weasyprint()
     target = output_path(case_file, output, "pdf" if as_pdf else "html", force=force)
     kb = load_knowledge()
-    html = render_report(run(case, kb), kb, paper=paper, date=date, show_evidence=show_evidence)
+    exploration = None
+    if with_exploration:
+        from spinepath.whatif.explore import explore as run_explore
+
+        exploration = run_explore(kb, case)
+    html = render_report(
+        run(case, kb),
+        kb,
+        paper=paper,
+        date=date,
+        show_evidence=show_evidence,
+        exploration=exploration,
+    )
     write_output(target, html_to_pdf(html) if as_pdf else html.encode("utf-8"), force=force)
     click.echo(str(target))
+
+
+@main.command()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for programs.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes to check cases with (default: one per core).",
+)
+@reports_errors
+def verify(output_format: str, workers: int | None) -> None:
+    """Prove the knowledge base over the whole categorical case space.
+
+    Every combination of every categorical case key (unknown and not stated
+    included) is covered, through a reduction computed from the rules: values
+    no rule tells apart are merged, and each checked quantity is enumerated
+    only over the keys its rules can read. Checks: one current stage, no
+    option both recommended and contraindicated, citations, the safety
+    invariants, no recommendation on an unknown fact, every rule reachable,
+    no conflicting duplicate rules, verbatim quotes. Cases the sources leave
+    uncovered are counted and shown. Exits 1 on any violation.
+
+    \b
+    Examples:
+      spinepath verify
+      spinepath verify --format json --workers 2
+    """
+    import os
+
+    from spinepath.verify import plan_size
+    from spinepath.verify import verify as run_verify
+    from spinepath.verify.report import to_json, to_text
+
+    workers = workers or os.cpu_count() or 1
+    if sys.stderr.isatty():
+        with click.progressbar(length=plan_size(), label="checking cases", file=sys.stderr) as bar:
+            report = run_verify(workers=workers, progress=bar.update)
+    else:
+        report = run_verify(workers=workers)
+    text = to_json(report) if output_format == "json" else to_text(report)
+    click.echo(text, nl=output_format == "json")
+    if not report["ok"]:
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m spinepath.cli`

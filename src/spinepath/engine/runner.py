@@ -169,7 +169,7 @@ def _rewire(node: Any) -> None:
 
 
 def _plain_literal(check: Any) -> bool:
-    """Whether ``check`` tests one top-level key against unbound literals (all the compiler emits)."""
+    """Whether ``check`` tests one top-level key against unbound literals (as compiled)."""
     if not isinstance(check, FeatureCheck) or not isinstance(check.what, str):
         return False
     if "__" in check.what or check.what.isnumeric():

@@ -87,6 +87,10 @@ def collect_references(
     return references
 
 
+#: The report's "what could change" section shows at most this many changes.
+EXPLORE_SHOWN = 8
+
+
 def diverges(option: Option) -> bool:
     """Whether an option's verdict must be qualified as the seeds' view only."""
     return option.evidence.concordance == "diverges" and option.verdict in (
@@ -181,6 +185,7 @@ def _environment() -> Any:
         lstrip_blocks=True,
     )
     env.filters["verdict"] = lambda v: words.VERDICT_WORDS[v]
+    env.filters["verdict_or_absent"] = lambda v: words.VERDICT_WORDS.get(v, v)
     env.filters["value"] = words.value_word
     env.filters["fact"] = words.fact_word
     env.filters["concordance"] = words.CONCORDANCE_WORDS.__getitem__
@@ -197,6 +202,7 @@ def render_report(
     paper: Paper = "a4",
     date: str | None = None,
     show_evidence: bool = False,
+    exploration: dict[str, Any] | None = None,
 ) -> str:
     """The pathway as one self-contained HTML document.
 
@@ -207,6 +213,10 @@ def render_report(
     if paper not in PAPER_SIZES:
         raise ValueError(f"paper must be one of {', '.join(PAPER_SIZES)}, not {paper!r}")
     references = collect_references(pathway, kb, show_evidence=show_evidence)
+    changes = (exploration or {}).get("single_changes", [])[:EXPLORE_SHOWN]
+    for change in changes:
+        for option in change["difference"]["options"]:
+            references.add(option["citations"])
     current = pathway.stage(pathway.current_stage)
     facts = [(key, value) for key, value in pathway.case.items() if key != "label"]
     return (
@@ -225,7 +235,51 @@ def render_report(
             paper=PAPER_SIZES[paper],
             date=date,
             show_evidence=show_evidence,
+            exploration=exploration,
+            changes=changes,
             header_label=header_label(pathway.case.get("label")),
             verdict_order=["recommended", "consider", "not_advised", "contraindicated"],
+        )
+    )
+
+
+def render_what_if_html(
+    kb: KnowledgeBase,
+    *,
+    kind: str,
+    label: str | None,
+    difference: dict[str, Any] | None = None,
+    exploration: dict[str, Any] | None = None,
+) -> str:
+    """A what-if comparison (``kind`` "what_if") or an exploration ("explore") as HTML."""
+    from spinepath import __version__
+    from spinepath.whatif.compare import is_empty
+
+    differences = (
+        [difference]
+        if difference
+        else [s["difference"] for s in (exploration or {}).get("single_changes", [])]
+    )
+    references = References(kb)
+    for d in differences:
+        for option in d["options"]:
+            option["diverges"] = kb.evidence[option["option"]].concordance == "diverges"
+            references.add(option["citations"])
+        for caution in d["cautions_added"] + d["cautions_removed"]:
+            references.add(caution.citations)
+    return (
+        _environment()
+        .get_template("whatif.html.j2")
+        .render(
+            kind=kind,
+            label=label,
+            d=difference,
+            e=exploration,
+            empty=difference is not None and is_empty(difference),
+            ref=references.number,
+            references=references.entries(),
+            version=__version__,
+            knowledge_version=kb.meta.version,
+            disclaimer=" ".join(kb.meta.disclaimer.split()),
         )
     )

@@ -25,7 +25,7 @@ SURGICAL_GATES: tuple[tuple[str, str], ...] = (
 
 @dataclass
 class Group:
-    """Cases sharing one finding: how many (enumerated, and raw cases they stand for), one example."""
+    """Cases sharing one finding: how many (enumerated, and raw ones), and one example."""
 
     cases: int = 0
     raw: int = 0

@@ -120,8 +120,9 @@ def to_text(report: dict[str, Any]) -> str:
             if dim["excluded_contradictory"]
             else ""
         )
+        classes = len(dim["classes"])
         lines.append(
-            f"  {dim['name']}: {dim['raw_values']} -> {len(dim['classes'])} ({dim['why']}{note}{excluded})"
+            f"  {dim['name']}: {dim['raw_values']} -> {classes} ({dim['why']}{note}{excluded})"
         )
     lines.append("Blocks (each quantity checked depends only on the keys its rules read)")
     for block in space["blocks"]:

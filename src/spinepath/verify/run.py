@@ -130,7 +130,7 @@ def enumerate_all(
     else:
         context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
         with context.Pool(workers) as pool:
-            for task, tally in zip(todo, pool.imap(check_range, todo)):
+            for task, tally in zip(todo, pool.imap(check_range, todo), strict=True):
                 total.merge(tally)
                 if progress:
                     progress(task[2] - task[1])

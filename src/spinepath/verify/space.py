@@ -122,7 +122,7 @@ class Space:
             values = chosen.representative
             if len(dim.keys) == 1:
                 values = (values,)
-            for key, value in zip(dim.keys, values):
+            for key, value in zip(dim.keys, values, strict=True):
                 if not _is_default(key, value):
                     data[key] = list(value) if key == "red_flags" else value
         return data
@@ -140,7 +140,7 @@ class Space:
 
 def _same(a: object, b: object) -> bool:
     if isinstance(a, tuple) and isinstance(b, tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     return type(a) is type(b) and a == b
 
 
@@ -286,7 +286,7 @@ def _coupled_dimension(sets: dict[str, list[frozenset[object]]]) -> Dimension:
     def signature(combo: tuple[Any, ...]) -> Any:
         return tuple(
             tuple(_vkey(value) in s for s in sets.get(key, []))
-            for key, value in zip(COUPLED, combo)
+            for key, value in zip(COUPLED, combo, strict=True)
         )
 
     return Dimension(
@@ -304,7 +304,7 @@ def _contradicts(combo: tuple[Any, ...]) -> bool:
     from pydantic import ValidationError
 
     data: dict[str, Any] = {"onset": "acute"}
-    for key, value in zip(COUPLED, combo):
+    for key, value in zip(COUPLED, combo, strict=True):
         if not _is_default(key, value):
             data[key] = value
     try:

@@ -1,0 +1,225 @@
+"""spinepath benchmarks: per-case engine time, cold start, and the wall time of ``verify``.
+
+Run with ``.venv/bin/python benchmarks/bench.py`` (``--skip-verify`` to leave out
+the longest figure, ``--repeats N`` for the cold-start runs). Not a test: it
+prints a table of each figure with its target, its baseline and the ratio.
+
+Baselines:
+
+- per-case engine time: the same compiled rules on a stock experta engine
+  (experta's own matcher, ``run`` loop and ``reset``, every option declared),
+  which is what spinepath ran before the engine's performance work; the bench
+  first checks that both give the same pathways;
+- cold start: one process importing pydantic, jinja2, click and experta;
+- verify: the projected time to check every case of the value-class product
+  with the same engine, without the cone-of-influence blocks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+IMPORT_BASELINE = (
+    "import collections, collections.abc; collections.Mapping = collections.abc.Mapping; "
+    "import pydantic, jinja2, click, experta"
+)
+
+
+def stock_engine(kb: Any) -> Any:
+    """The compiled rules on an unmodified experta engine (the per-case baseline)."""
+    from spinepath.engine import runner
+    from spinepath.engine.compiler import compile_rules
+
+    class StockEngine(runner.PathwayEngine):
+        def __init__(self, kb: Any) -> None:
+            attributes = compile_rules(kb, runner._fire)
+            attributes["__strategy__"] = runner._RuleOrderStrategy
+            engine_class = type("StockEngine", (runner.experta.KnowledgeEngine,), attributes)
+            self.kb = kb
+            self._engine = engine_class()
+            self._engine.kb = kb
+            self._engine.option_stage = {t.id: s.id for s in kb.stages for t in s.treatments}
+            self._engine.tested_stages = {s.id for s in kb.stages}  # declare every option
+            self._step_limit = 4 * len(kb.rules) + 10
+
+    return StockEngine(kb)
+
+
+def per_case_times(engine: Any, kb: Any, cases: list[Any], rounds: int) -> list[float]:
+    """Seconds per case for reset, declare, run and building the pathway."""
+    from spinepath.pathway.build import build_pathway
+
+    for case in cases:  # warm up
+        build_pathway(kb, engine.infer(case))
+    times = []
+    for _ in range(rounds):
+        for case in cases:
+            started = time.perf_counter()
+            build_pathway(kb, engine.infer(case))
+            times.append(time.perf_counter() - started)
+    return times
+
+
+def sample_reduced_space(kb: Any, count: int, seed: int = 1) -> list[Any]:
+    """Random cases of the enumerated blocks of the reduced space."""
+    from spinepath.case.model import Case
+    from spinepath.verify.run import Plan
+
+    plan = Plan.of(kb)
+    rng = random.Random(seed)
+    weights = [b.size for b in plan.blocks]
+    cases = []
+    for _ in range(count):
+        index = rng.choices(range(len(plan.blocks)), weights)[0]
+        block = plan.blocks[index]
+        chosen = plan.assignment(block, rng.randrange(block.size))
+        cases.append(Case.model_validate(plan.space.case_data(chosen)))
+    return cases
+
+
+def timed_runs(command: list[str], repeats: int) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def spinepath_command() -> list[str]:
+    script = Path(sys.executable).parent / "spinepath"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "spinepath"]
+
+
+def imports_jinja2(case_file: str) -> bool:
+    command = [sys.executable, "-X", "importtime", "-m", "spinepath", "assess", case_file]
+    result = subprocess.run(
+        [*command, "--format", "json"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return any(line.rstrip().endswith(" jinja2") for line in result.stderr.splitlines())
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def row(name: str, value: str, target: str, baseline: str, ratio: str, ok: bool | None) -> str:
+    mark = "" if ok is None else ("ok" if ok else "MISSED")
+    return f"| {name} | {value} | {target} | {baseline} | {ratio} | {mark} |"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-verify", action="store_true", help="leave out verify wall time")
+    parser.add_argument("--repeats", type=int, default=7, help="cold-start runs (default 7)")
+    parser.add_argument("--rounds", type=int, default=20, help="rounds over the teaching cases")
+    args = parser.parse_args()
+
+    from spinepath.case.loading import validate_case
+    from spinepath.engine.runner import engine_for
+    from spinepath.kb.loading import knowledge_dir, load_knowledge
+    from spinepath.kb.teaching import load_teaching_cases
+    from spinepath.pathway.build import build_pathway
+
+    kb = load_knowledge()
+    teaching = load_teaching_cases(knowledge_dir() / "cases")
+    cases = [validate_case(t.case, source=t.file) for t in teaching]
+    engine, stock = engine_for(kb), stock_engine(kb)
+    sample = sample_reduced_space(kb, 400)
+    for case in cases + sample[:100]:
+        same = build_pathway(kb, engine.infer(case)).to_json()
+        assert same == build_pathway(kb, stock.infer(case)).to_json(), case
+    rows = []
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", file=sys.stderr)
+
+    for label, subject, rounds in (
+        (f"{len(cases)} teaching cases", cases, args.rounds),
+        (f"{len(sample)} cases of the reduced space", sample, max(2, args.rounds // 8)),
+    ):
+        new = per_case_times(engine, kb, subject, rounds)
+        old = per_case_times(stock, kb, subject, rounds)
+        for name, fn in (("median", statistics.median), ("p90", lambda v: percentile(v, 0.9))):
+            value, base = fn(new) * 1e3, fn(old) * 1e3
+            target = "<= 1 ms" if name == "median" else "-"
+            ok = value <= 1.0 if name == "median" else None
+            rows.append(
+                row(
+                    f"per case, {name}, {label}",
+                    f"{value:.3f} ms",
+                    target,
+                    f"{base:.3f} ms (stock experta)",
+                    f"{value / base:.2f}x",
+                    ok,
+                )
+            )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        case_file = str(Path(tmp) / "case.json")
+        demo = next(t for t in teaching if t.file.startswith("19_"))
+        Path(case_file).write_text(json.dumps(demo.case), encoding="utf-8")
+        command = [*spinepath_command(), "assess", case_file, "--format", "json"]
+        baseline = statistics.median(
+            timed_runs([sys.executable, "-c", IMPORT_BASELINE], args.repeats)
+        )
+        cold = statistics.median(timed_runs(command, args.repeats))
+        jinja = imports_jinja2(case_file)
+    rows.append(
+        row(
+            "cold start, assess --format json",
+            f"{cold * 1e3:.0f} ms",
+            "<= 1.2x imports, < 300 ms",
+            f"{baseline * 1e3:.0f} ms (imports)",
+            f"{cold / baseline:.2f}x",
+            cold <= 1.2 * baseline and cold < 0.3,
+        )
+    )
+    rows.append(row("jinja2 imported by JSON output", str(jinja), "False", "-", "-", not jinja))
+
+    if not args.skip_verify:
+        from spinepath.verify.space import build_space
+
+        started = time.perf_counter()
+        result = subprocess.run(
+            [*spinepath_command(), "verify", "--format", "json"],
+            capture_output=True,
+            text=True,
+        )
+        wall = time.perf_counter() - started
+        report = json.loads(result.stdout)
+        per_case = statistics.median(per_case_times(engine, kb, sample, 1))
+        workers = report["workers"]
+        projected = build_space(kb).reduced_size * per_case / workers
+        rows.append(
+            row(
+                f"verify wall time ({report['space']['checked']:,} cases, {workers} workers)",
+                f"{wall:.1f} s",
+                "<= 300 s (ideal < 60 s)",
+                f"{projected:,.0f} s (value classes, no cones)",
+                f"{wall / projected:.3f}x",
+                wall <= 300 and result.returncode == 0,
+            )
+        )
+
+    print("| figure | value | target | baseline | ratio | |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    print("\n".join(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,309 @@
+"""``spinepath verify``: the reduction is sound, and the proof fails on a broken knowledge base.
+
+The full proof takes about a minute, so these tests check its parts on the real
+knowledge base (the reduction, the checks on selected blocks) and run the whole
+proof only on small, deliberately broken copies, where a block is enough to
+show the violation.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from spinepath.case.model import CASE_KEYS, Case, allowed_values
+from spinepath.kb.loading import knowledge_dir, load_knowledge
+from spinepath.pathway.build import assess
+from spinepath.verify.checks import CaseContext, Checker, Tally
+from spinepath.verify.cones import Unit, rule_cones
+from spinepath.verify.run import Plan, check_range
+from spinepath.verify.space import COUPLED, Space, build_space
+
+RED_FLAGS = [
+    "cauda_equina",
+    "progressive_neurological_deficit",
+    "major_trauma",
+    "suspected_infection",
+    "cancer_history",
+    "unexplained_weight_loss",
+]
+
+
+@pytest.fixture
+def fresh_cache() -> Iterator[None]:
+    load_knowledge.cache_clear()
+    yield
+    load_knowledge.cache_clear()
+
+
+def _random_raw_case(rng: random.Random) -> dict[str, Any] | None:
+    """A random case of the raw space (every categorical value possible), or None if invalid."""
+    data: dict[str, Any] = {}
+    for key in CASE_KEYS:
+        values = allowed_values(key)
+        if values is None or key == "red_flags":
+            continue
+        value = rng.choice(values)
+        if value is not None and value != "unknown":
+            data[key] = value
+    if rng.random() < 0.3:
+        data["red_flags"] = rng.sample(RED_FLAGS, rng.randint(1, 6))
+    data.setdefault("onset", "acute")
+    try:
+        Case.model_validate(data)
+    except ValueError:
+        return None
+    return data
+
+
+def _decision(pathway: Any) -> dict[str, Any]:
+    """What the rules decided, without the echo of the case's own values."""
+    return {
+        "stage": pathway.current_stage,
+        "stages": [(s.id, s.status) for s in pathway.stages],
+        "options": sorted(
+            (o.id, o.verdict, o.verdict_when_reached, o.rule, tuple(o.rules))
+            for s in pathway.stages
+            for o in s.options
+        ),
+        "cautions": sorted((c.id, c.rule) for c in pathway.cautions),
+        "missing": sorted((m.fact, tuple(m.rules)) for m in pathway.missing_facts),
+        "trace": [(t.rule, repr(t.concluded)) for t in pathway.trace],
+    }
+
+
+def _representative(space: Space, data: dict[str, Any]) -> dict[str, Any]:
+    """The case that stands for ``data`` in the value-class product."""
+    chosen = {}
+    case = Case.model_validate(data)
+    for dim in space.dimensions:
+        value: Any = tuple(getattr(case, k) for k in dim.keys)
+        if dim.name == "red_flags":
+            value = "any" if case.red_flags else "none"
+        elif len(dim.keys) == 1:
+            value = value[0]
+        matches = [c for c in dim.classes if any(_same(m, value) for m in c.members)]
+        assert len(matches) == 1, (dim.name, value)
+        chosen[dim.name] = matches[0]
+    return space.case_data(chosen)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
+
+
+def test_space_sizes_and_reduction_reasons() -> None:
+    space = build_space(load_knowledge())
+    assert space.raw_size > 10**8
+    assert space.valid_size < space.raw_size  # contradictory cases are excluded
+    assert space.reduced_size < space.valid_size
+    assert set(space.held) >= {"label", "age", "symptom_months", "pain_score"}
+    red = next(d for d in space.dimensions if d.name == "red_flags")
+    assert [c.raw for c in red.classes] == [1, 63]
+    coupled = next(d for d in space.dimensions if d.keys == COUPLED)
+    assert coupled.excluded > 0
+    for cls in coupled.classes:  # no contradictory combination is enumerated
+        for member in cls.members:
+            data = {"onset": "acute", **dict(zip(COUPLED, member, strict=True))}
+            data = {k: v for k, v in data.items() if v not in (None, "unknown")}
+            if data.get("prior_discectomy") is False:
+                del data["prior_discectomy"]
+            Case.model_validate(data)
+
+
+def test_value_classes_are_sound_on_random_raw_cases() -> None:
+    """Every raw case decides exactly as the representative of its value classes."""
+    kb = load_knowledge()
+    space = build_space(kb)
+    rng = random.Random(20261121)
+    checked = 0
+    while checked < 300:
+        data = _random_raw_case(rng)
+        if data is None:
+            continue
+        rep = _representative(space, data)
+        got = _decision(assess(Case.model_validate(data), kb))
+        want = _decision(assess(Case.model_validate(rep), kb))
+        assert got == want, (data, rep)
+        checked += 1
+
+
+def test_cones_are_sound_on_random_raw_cases() -> None:
+    """Whether a rule fires depends only on the keys of its cone."""
+    kb = load_knowledge()
+    cones = rule_cones(kb)
+    rng = random.Random(7)
+    checked = 0
+    while checked < 150:
+        data = _random_raw_case(rng)
+        if data is None:
+            continue
+        fired = {t.rule for t in assess(Case.model_validate(data), kb).trace}
+        for rule in rng.sample(list(kb.rules), 5):
+            # Keep the cone, drop everything else back to the default case.
+            keep = set(cones[rule.id]) | {"onset"}
+            if keep & set(COUPLED):  # the coupled keys vary together (see verify.space)
+                keep |= set(COUPLED)
+            kept = {k: v for k, v in data.items() if k in keep}
+            reduced_case = Case.model_validate(kept)
+            fired_reduced = {t.rule for t in assess(reduced_case, kb).trace}
+            assert (rule.id in fired) == (rule.id in fired_reduced), (rule.id, data, kept)
+        checked += 1
+
+
+def test_blocks_cover_every_rule_and_the_small_blocks_pass() -> None:
+    kb = load_knowledge()
+    plan = Plan.of(kb)
+    units = {(u.kind, u.name) for b in plan.blocks for u in b.units}
+    assert {("rule", r.id) for r in kb.rules} <= units
+    assert ("stage", "current stage") in units
+    assert sum(b.size for b in plan.blocks) < plan.space.reduced_size
+    tally = Tally()
+    for index, block in enumerate(plan.blocks):
+        if block.size <= 1000:
+            tally.merge(check_range((index, 0, block.size)))
+    assert not tally.violations
+    assert "referral.red_flag" in tally.fired
+    assert "stage.surgical_current" in tally.fired
+
+
+def test_checker_flags_a_surgical_recommendation_without_the_gates() -> None:
+    kb = load_knowledge()
+    checker = Checker(kb)
+    data = {
+        "onset": "chronic",
+        "disc_degeneration": True,
+        "herniation": False,
+        "facet_arthritis": False,
+        "facet_hypertrophy": False,
+        "stenosis": "none",
+        "conservative_care": "failed",
+        "non_invasive_therapy": "failed",
+        "daily_life": "cannot_live_normally",
+    }
+    case = Case.model_validate(data)
+    pathway = assess(case, kb)
+    assert pathway.option("disc_replacement").verdict == "recommended"
+    tally = Tally()
+    ctx = CaseContext(case.model_copy(update={"daily_life": "limited"}), data, 1, (0, 0), tally)
+    checker.check(ctx, pathway, [Unit("option", "disc_replacement", frozenset())])
+    assert [check for check, _ in tally.violations] == [
+        "surgery recommended only when everything failed and daily life is impossible"
+    ]
+
+
+def _broken_copy(tmp_path: Path, edits: dict[str, Any]) -> Path:
+    """A copy of the knowledge base with some rule files edited, and the conservative and
+    non-invasive rule files left out (a smaller space, so that the proof runs in a second)."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(knowledge_dir(), target)
+    for name in ("10_conservative.yaml", "20_non_invasive.yaml"):
+        (target / "rules" / name).unlink()
+    for name, edit in edits.items():
+        path = target / "rules" / name
+        rules = yaml.safe_load(path.read_text(encoding="utf-8"))
+        edit(rules)
+        path.write_text(
+            yaml.safe_dump(rules, sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
+    return target
+
+
+def _surgical_only_laminotomy(rules: list[dict[str, Any]]) -> None:
+    rules[:] = [r for r in rules if r["id"] == "surgical.laminotomy"]
+
+
+def _run_cli(directory: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> Any:
+    from spinepath.cli import main
+
+    monkeypatch.setenv("SPINEPATH_KNOWLEDGE", str(directory))
+    load_knowledge.cache_clear()
+    return CliRunner().invoke(main, ["verify", "--workers", "1", *args])
+
+
+def test_trimmed_copy_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_cache: None
+) -> None:
+    """The trimmed copy itself verifies: the failures below come from the edits."""
+    directory = _broken_copy(tmp_path, {"30_surgical.yaml": _surgical_only_laminotomy})
+    result = _run_cli(directory, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "verify: OK" in result.output
+
+
+def test_verify_fails_on_an_ungated_surgical_recommendation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_cache: None
+) -> None:
+    """Surgery reached without non-invasive therapy having failed: laminotomy is recommended."""
+
+    def skip_non_invasive(rules: list[dict[str, Any]]) -> None:
+        for rule in rules:
+            if rule["id"] == "progression.non_invasive_exhausted":
+                rule["when"]["non_invasive_therapy"] = ["failed", "not_tried"]
+            if rule["id"] == "stage.non_invasive_current":
+                rule["when"]["non_invasive_therapy"] = ["ongoing", "helped", None]
+
+    directory = _broken_copy(
+        tmp_path,
+        {"01_progression.yaml": skip_non_invasive, "30_surgical.yaml": _surgical_only_laminotomy},
+    )
+    result = _run_cli(directory, monkeypatch, "--format", "json")
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert report["ok"] is False
+    gate = "surgery recommended only when everything failed and daily life is impossible"
+    found = [v for v in report["violations"] if v["check"] == gate]
+    assert found, report["violations"]
+    assert "non_invasive_therapy" in found[0]["detail"]
+    assert found[0]["example"]["non_invasive_therapy"] == "not_tried"
+
+
+def test_verify_fails_on_an_unreachable_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_cache: None
+) -> None:
+    def add_unreachable(rules: list[dict[str, Any]]) -> None:
+        _surgical_only_laminotomy(rules)
+        rules.append(
+            {
+                "id": "surgical.never",
+                "stage": "surgical",
+                "title": "Lamina removed in a discectomy never done (a deliberate error)",
+                "when": {"big_lamina_removed": True, "prior_discectomy": False},
+                "then": {"options": {"laminotomy": "consider"}},
+                "rationale": "Broken on purpose: its conditions cannot all hold.",
+                "citations": copy.deepcopy(rules[0]["citations"]),
+            }
+        )
+
+    directory = _broken_copy(tmp_path, {"30_surgical.yaml": add_unreachable})
+    result = _run_cli(directory, monkeypatch)
+    assert result.exit_code == 1, result.output
+    assert "every rule fires for some case: surgical.never" in result.output
+    assert "verify: FAILED" in result.output
+
+
+def test_verify_fails_on_conflicting_duplicate_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_cache: None
+) -> None:
+    def add_conflict(rules: list[dict[str, Any]]) -> None:
+        _surgical_only_laminotomy(rules)
+        twin = {**copy.deepcopy(rules[0]), "id": "surgical.laminotomy_twin"}
+        twin["then"] = {"options": {"laminotomy": "not_advised"}}
+        rules.append(twin)
+
+    directory = _broken_copy(tmp_path, {"30_surgical.yaml": add_conflict})
+    result = _run_cli(directory, monkeypatch, "--format", "json")
+    assert result.exit_code == 1, result.output
+    details = [v["detail"] for v in json.loads(result.output)["violations"]]
+    assert any("surgical.laminotomy_twin" in d and "same conditions" in d for d in details)
