@@ -402,11 +402,6 @@ def forgettings(draw: st.DrawFn) -> tuple[dict[str, Any], str, str]:
     return data, key, draw(st.sampled_from(ways), label="how")
 
 
-#: Reported defects of the rule data, each (forgotten fact, option it raises); remove an
-#: entry once the rules are fixed (``test_known_defect_*`` below then fails as XPASS).
-KNOWN_DEFECTS: frozenset[tuple[str, str]] = frozenset({("discectomy_outcome", "disc_replacement")})
-
-
 def raised_to_recommended(before: Pathway, after: Pathway, field: str) -> list[str]:
     """Options whose ``field`` verdict is recommended after but was not before."""
     was = verdicts(before, field)
@@ -435,22 +430,13 @@ def test_unknown_never_raises_a_verdict_to_recommended(
     data, key, how = drawn
     before, after = run(data), run(forget(data, key, how))
     for field in ("verdict", "verdict_when_reached"):
-        raised = [
-            option_id
-            for option_id in raised_to_recommended(before, after, field)
-            if (key, option_id) not in KNOWN_DEFECTS
-        ]
+        raised = [option_id for option_id in raised_to_recommended(before, after, field)]
         assert not raised, f"{key} made {how}: {field} now recommended for {raised}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect reported in issue #3: with a prior discectomy, a failed outcome lowers "
-    "disc replacement to consider (surgical.disc_replacement_after_failed_discectomy), "
-    "but an outcome not stated leaves surgical.disc_replacement's recommended standing",
-)
-def test_known_defect_forgetting_discectomy_outcome_raises_disc_replacement() -> None:
-    """The counterexample behind ``KNOWN_DEFECTS``: the property, on one case."""
+def test_forgetting_discectomy_outcome_does_not_raise_disc_replacement() -> None:
+    """A counterexample the property once found (fixed by
+    surgical.disc_replacement_after_discectomy_outcome_unknown), kept as a regression test."""
     data = {
         "onset": "chronic",
         "disc_degeneration": True,

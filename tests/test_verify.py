@@ -307,3 +307,34 @@ def test_verify_fails_on_conflicting_duplicate_rules(
     assert result.exit_code == 1, result.output
     details = [v["detail"] for v in json.loads(result.output)["violations"]]
     assert any("surgical.laminotomy_twin" in d and "same conditions" in d for d in details)
+
+
+def test_review_warning_after_a_year() -> None:
+    import datetime
+
+    from spinepath.verify.static import review_warnings
+
+    kb = load_knowledge()
+    reviewed = datetime.date.fromisoformat(kb.meta.last_review)
+    assert review_warnings(kb, today=reviewed + datetime.timedelta(days=365)) == []
+    late = review_warnings(kb, today=reviewed + datetime.timedelta(days=366))
+    assert len(late) == 1
+    assert "over a year" in late[0]
+
+
+def test_quotes_are_rechecked_against_the_seed_text() -> None:
+    from spinepath.kb.model import SeedCitation
+    from spinepath.verify.static import quote_problems
+
+    kb = load_knowledge()
+    checked, problems = quote_problems(kb)
+    assert checked > 0
+    assert problems == []
+    rule = kb.rules[1]
+    citation = next(c for c in rule.citations if isinstance(c, SeedCitation))
+    shifted = citation.model_copy(update={"start": citation.start + 1, "end": citation.end + 1})
+    broken_rule = rule.model_copy(update={"citations": (shifted,)})
+    broken = kb.model_copy(update={"rules": (kb.rules[0], broken_rule, *kb.rules[2:])})
+    assert quote_problems(broken)[1] == [
+        f"{rule.id}: quote of {citation.source} at {shifted.start}:{shifted.end} is not verbatim"
+    ]

@@ -505,6 +505,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--json", action="store_true", help="print a JSON report on stdout")
     parser.add_argument(
+        "--rerun",
+        type=Path,
+        metavar="REPORT",
+        help="judge again only the survivors of an earlier --json report",
+    )
+    parser.add_argument(
         "--knowledge", type=Path, default=KNOWLEDGE, help="the knowledge base to mutate"
     )
     return parser.parse_args(argv)
@@ -530,6 +536,10 @@ def main(argv: list[str] | None = None) -> int:
     rule_files = {p.name: read_rules(p) for p in sorted((knowledge / "rules").glob("*.yaml"))}
     check_round_trip(rule_files)
     everything = all_mutants(knowledge, vocabulary(knowledge))
+    if args.rerun:
+        earlier = json.loads(args.rerun.read_text(encoding="utf-8"))
+        wanted = {survivor["id"] for survivor in earlier["survivors"]}
+        everything = [mutant for mutant in everything if mutant.id in wanted]
     mutants = select(everything, args.kinds, args.limit, args.seed)
     tests = test_paths(args.tests) + [f"--deselect={node}" for node in args.deselect]
     workers = [Worker(knowledge, rule_files) for _ in range(max(1, args.workers))]

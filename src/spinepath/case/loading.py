@@ -24,7 +24,25 @@ from spinepath.errors import CaseError
 MAX_CASE_BYTES = 1_000_000
 
 
-class StrictYamlLoader(yaml.SafeLoader):
+class NoDuplicateKeys:
+    """A YAML loader mixin: a key given twice in one mapping is an error, not "last wins"."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Mark] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)  # type: ignore[attr-defined]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first at line {seen[key].line + 1})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)  # type: ignore[misc]
+
+
+class StrictYamlLoader(NoDuplicateKeys, yaml.SafeLoader):
     """A YAML loader with only ``true``/``false`` booleans, decimal integers, no dates,
     no aliases and no duplicate keys."""
 
@@ -35,20 +53,6 @@ class StrictYamlLoader(yaml.SafeLoader):
                 None, None, "aliases (*name) are not allowed in a case file", event.start_mark
             )
         return super().compose_node(parent, index)
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, yaml.Mark] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f"duplicate key {key!r} (first at line {seen[key].line + 1})",
-                    key_node.start_mark,
-                )
-            seen[key] = key_node.start_mark
-        return super().construct_mapping(node, deep=deep)
 
 
 def _strict_resolvers() -> dict[str, list[tuple[str, re.Pattern[str]]]]:

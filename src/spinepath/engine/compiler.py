@@ -7,8 +7,8 @@ patterns are literal constraints on three kinds of fact:
   the RETE network's joins cheap);
 - ``Established``: an intermediate conclusion, declared by the rule that
   establishes it;
-- ``OptionConcluded``: a treatment option some rule concluded, so that a rule
-  can notice when a stage has none.
+- ``OptionConcluded``: a treatment option some rule offered (recommended or
+  consider), so that a rule can notice when a stage offers none.
 
 Rules are layered: a rule that reads an intermediate (or the absence of
 options in a stage) runs after every rule that could establish it. Because
@@ -39,7 +39,7 @@ class Established(experta.Fact):
 
 
 class OptionConcluded(experta.Fact):
-    """A treatment option concluded by some rule: ``OptionConcluded(option=..., stage=...)``."""
+    """An option some rule offered: ``OptionConcluded(option=..., stage=...)``."""
 
 
 def layers(kb: KnowledgeBase) -> dict[str, int]:

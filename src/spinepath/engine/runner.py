@@ -220,6 +220,10 @@ def case_fact(case: Case) -> Any:
     return CaseFact(**values)
 
 
+#: Verdicts that offer an option; ``no_option_in`` holds when a stage has none of these.
+OFFERED = ("recommended", "consider")
+
+
 def _fire(engine: Any, rule: Rule, case: Any) -> None:
     concluded: list[dict[str, Any]] = []
     then = rule.then
@@ -230,9 +234,10 @@ def _fire(engine: Any, rule: Rule, case: Any) -> None:
         concluded.append({"current_stage": then.current_stage})
     for option, verdict in then.options.items():
         stage = engine.option_stage[option]
-        if stage in engine.tested_stages:
-            # Only ``no_option_in`` conditions read these facts: declaring them
-            # for stages no rule tests would only feed the network for nothing.
+        if stage in engine.tested_stages and verdict in OFFERED:
+            # Only ``no_option_in`` conditions read these facts, and they ask
+            # whether anything is offered: an option the sources advise against
+            # does not cover the case.
             engine.declare(OptionConcluded(option=option, stage=stage))
         concluded.append({"option": option, "verdict": verdict})
     if then.caution:

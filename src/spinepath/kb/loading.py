@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from spinepath.case.loading import StrictYamlLoader
+from spinepath.case.loading import NoDuplicateKeys, StrictYamlLoader
 from spinepath.case.model import CASE_KEYS, allowed_values
 from spinepath.errors import KnowledgeError
 from spinepath.kb.model import (
@@ -183,9 +183,21 @@ def _first_line(error: Exception) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
+_Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class KnowledgeYamlLoader(NoDuplicateKeys, _Parser):
+    """The case loader's strictness (the same scalars, no duplicate keys), parsed by libyaml
+    when PyYAML has it: the knowledge base loads at every start, and the pure-Python parser
+    was most of that time."""
+
+
+KnowledgeYamlLoader.yaml_implicit_resolvers = StrictYamlLoader.yaml_implicit_resolvers
+
+
 def _read(path: Path) -> Any:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=StrictYamlLoader)
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=KnowledgeYamlLoader)
     except (OSError, yaml.YAMLError) as error:
         raise KnowledgeError(f"{path}: {error}") from None
 
