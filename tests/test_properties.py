@@ -430,7 +430,7 @@ def test_unknown_never_raises_a_verdict_to_recommended(
     data, key, how = drawn
     before, after = run(data), run(forget(data, key, how))
     for field in ("verdict", "verdict_when_reached"):
-        raised = [option_id for option_id in raised_to_recommended(before, after, field)]
+        raised = raised_to_recommended(before, after, field)
         assert not raised, f"{key} made {how}: {field} now recommended for {raised}"
 
 
