@@ -308,22 +308,7 @@ def what_if(case_file: Path, settings: tuple[str, ...], output_format: str) -> N
     changed = apply_changes(case, parse_settings(settings))
     kb = load_knowledge()
     before, after = run(case, kb), run(changed, kb)
-    difference = compare(before, after)
-    if output_format == "json":
-        _echo_json({"what_if": difference, "disclaimer": before.disclaimer})
-    elif output_format == "html":
-        from spinepath.render.html import render_what_if_html
-
-        click.echo(
-            render_what_if_html(kb, kind="what_if", label=case.label, difference=difference),
-            nl=False,
-        )
-    else:
-        from spinepath.render.text import render_what_if
-
-        click.echo(
-            render_what_if(kb, kind="what_if", label=case.label, difference=difference), nl=False
-        )
+    _print_what_if(kb, output_format, case.label, difference=compare(before, after))
 
 
 @main.command()
@@ -363,23 +348,29 @@ def explore(case_file: Path, pairs: bool, output_format: str) -> None:
             exploration = run_explore(kb, case, pairs=True, progress=bar.update)
     else:
         exploration = run_explore(kb, case, pairs=pairs)
+    _print_what_if(kb, output_format, case.label, exploration=exploration)
+
+
+def _print_what_if(
+    kb: Any,
+    output_format: str,
+    label: str | None,
+    *,
+    difference: dict[str, Any] | None = None,
+    exploration: dict[str, Any] | None = None,
+) -> None:
+    """Print a what-if difference or an exploration as json, html or text."""
+    kind = "what_if" if difference is not None else "explore"
     if output_format == "json":
         disclaimer = " ".join(kb.meta.disclaimer.split())
-        _echo_json({"explore": exploration, "disclaimer": disclaimer})
-    elif output_format == "html":
-        from spinepath.render.html import render_what_if_html
-
-        click.echo(
-            render_what_if_html(kb, kind="explore", label=case.label, exploration=exploration),
-            nl=False,
-        )
+        _echo_json({kind: difference or exploration, "disclaimer": disclaimer})
+        return
+    if output_format == "html":
+        from spinepath.render.html import render_what_if_html as render
     else:
-        from spinepath.render.text import render_what_if
-
-        click.echo(
-            render_what_if(kb, kind="explore", label=case.label, exploration=exploration),
-            nl=False,
-        )
+        from spinepath.render.text import render_what_if as render
+    page = render(kb, kind=kind, label=label, difference=difference, exploration=exploration)
+    click.echo(page, nl=False)
 
 
 @main.command()

@@ -42,8 +42,10 @@ class OptionConcluded(experta.Fact):
     """An option some rule offered: ``OptionConcluded(option=..., stage=...)``."""
 
 
-def layers(kb: KnowledgeBase) -> dict[str, int]:
-    """Each rule's layer: 0 if it reads only the case, else one more than what it depends on."""
+def dependencies(kb: KnowledgeBase) -> dict[str, list[Rule]]:
+    """For each rule, the rules whose conclusions its conditions read: the establishers of
+    the intermediates it tests, and the rules offering options in a stage it tests with
+    ``no_option_in``."""
     establishers: dict[str, list[Rule]] = {}
     by_stage: dict[str, list[Rule]] = {}
     for rule in kb.rules:
@@ -51,16 +53,20 @@ def layers(kb: KnowledgeBase) -> dict[str, int]:
             establishers.setdefault(name, []).append(rule)
         for option in rule.then.options:
             by_stage.setdefault(kb.stage_of(option), []).append(rule)
-
-    def depends_on(rule: Rule) -> list[Rule]:
-        found: list[Rule] = []
+    found: dict[str, list[Rule]] = {}
+    for rule in kb.rules:
+        found[rule.id] = []
         for condition in rule.when:
             if condition.kind == "intermediate":
-                found += establishers.get(condition.subject, [])
+                found[rule.id] += establishers.get(condition.subject, [])
             elif condition.kind == "no_option_in":
-                found += by_stage.get(condition.subject, [])
-        return found
+                found[rule.id] += by_stage.get(condition.subject, [])
+    return found
 
+
+def layers(kb: KnowledgeBase) -> dict[str, int]:
+    """Each rule's layer: 0 if it reads only the case, else one more than what it depends on."""
+    depends_on = dependencies(kb)
     layer: dict[str, int] = {}
     visiting: set[str] = set()
 
@@ -70,7 +76,7 @@ def layers(kb: KnowledgeBase) -> dict[str, int]:
         if rule.id in visiting:
             raise KnowledgeError(f"rule {rule.id} depends on itself through other rules")
         visiting.add(rule.id)
-        deps = depends_on(rule)
+        deps = depends_on[rule.id]
         layer[rule.id] = 1 + max(visit(dep) for dep in deps) if deps else 0
         visiting.discard(rule.id)
         return layer[rule.id]

@@ -19,19 +19,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from spinepath.engine.compiler import dependencies
 from spinepath.kb.model import KnowledgeBase, Rule
 from spinepath.verify.space import CHECK_SETS, Space
 
 
 def rule_cones(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
     """Each rule's cone: the case keys (``red_flags`` included) its firing can depend on."""
-    establishers: dict[str, list[Rule]] = {}
-    by_stage: dict[str, list[Rule]] = {}
-    for rule in kb.rules:
-        for name in rule.then.establish:
-            establishers.setdefault(name, []).append(rule)
-        for option in rule.then.options:
-            by_stage.setdefault(kb.stage_of(option), []).append(rule)
+    depends_on = dependencies(kb)
     cones: dict[str, frozenset[str]] = {}
 
     def cone(rule: Rule, seen: tuple[str, ...] = ()) -> frozenset[str]:
@@ -45,14 +40,8 @@ def rule_cones(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
                 keys.add(condition.subject)
             elif condition.kind == "red_flags":
                 keys.add("red_flags")
-            else:
-                deps = (
-                    establishers.get(condition.subject, [])
-                    if condition.kind == "intermediate"
-                    else by_stage.get(condition.subject, [])
-                )
-                for dep in deps:
-                    keys |= cone(dep, (*seen, rule.id))
+        for dep in depends_on[rule.id]:
+            keys |= cone(dep, (*seen, rule.id))
         cones[rule.id] = frozenset(keys)
         return cones[rule.id]
 
