@@ -263,7 +263,6 @@ def render_what_if_html(
     references = References(kb)
     for d in differences:
         for option in d["options"]:
-            option["diverges"] = kb.evidence[option["option"]].concordance == "diverges"
             references.add(option["citations"])
         for caution in d["cautions_added"] + d["cautions_removed"]:
             references.add(caution.citations)
@@ -281,5 +280,6 @@ def render_what_if_html(
             version=__version__,
             knowledge_version=kb.meta.version,
             disclaimer=" ".join(kb.meta.disclaimer.split()),
+            diverging={o for o, note in kb.evidence.items() if note.concordance == "diverges"},
         )
     )
