@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import pytest
 
 from spinepath.kb.loading import load_knowledge
 from spinepath.kb.model import KnowledgeBase
+
+_CACHE_DIR = tempfile.mkdtemp(prefix="spinepath-test-cache-")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The suite loads many broken and edited copies of the knowledge base; their
+    # cache entries belong in a directory of its own, not in the user's cache.
+    os.environ["SPINEPATH_CACHE_DIR"] = _CACHE_DIR
+    os.environ.pop("SPINEPATH_NO_CACHE", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_CACHE_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -100,7 +100,7 @@ class Result:
 def yaml_loader() -> type:
     """The strict YAML loader the knowledge base is read with (so that round trips agree)."""
     sys.path.insert(0, str(REPO / "src"))
-    from spinepath.case.loading import StrictYamlLoader
+    from spinepath.strict_yaml import StrictYamlLoader
 
     return StrictYamlLoader
 
@@ -305,10 +305,10 @@ def loader_refuses(copy_dir: Path) -> str:
     """Why the knowledge loader refuses the knowledge base in ``copy_dir`` ("" if it loads)."""
     sys.path.insert(0, str(REPO / "src"))
     from spinepath.errors import SpinepathError
-    from spinepath.kb.loading import load_knowledge
+    from spinepath.kb.loading import parse_knowledge
 
     try:
-        load_knowledge.__wrapped__(copy_dir)  # uncached: the same path holds many mutants
+        parse_knowledge(copy_dir)  # no cache, in memory or on disk: every mutant is new
     except SpinepathError as error:
         return "; ".join(error.problems)[:200]
     except Exception as error:  # a crash of the loader refuses the mutant too

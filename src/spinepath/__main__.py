@@ -1,5 +1,5 @@
 """``python -m spinepath``: the same as the ``spinepath`` command."""
 
-from spinepath.cli import main
+from spinepath.cli import entry_point
 
-main(prog_name="spinepath")
+entry_point()

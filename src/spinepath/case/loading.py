@@ -9,69 +9,16 @@ naming the key and what was given.
 
 from __future__ import annotations
 
-import difflib
 import json
-import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from spinepath.case.model import CASE_KEYS, Case, allowed_values, contradictions
 from spinepath.errors import CaseError
 
 MAX_CASE_BYTES = 1_000_000
-
-
-class NoDuplicateKeys:
-    """A YAML loader mixin: a key given twice in one mapping is an error, not "last wins"."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, yaml.Mark] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[attr-defined]
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f"duplicate key {key!r} (first at line {seen[key].line + 1})",
-                    key_node.start_mark,
-                )
-            seen[key] = key_node.start_mark
-        return super().construct_mapping(node, deep=deep)  # type: ignore[misc]
-
-
-class StrictYamlLoader(NoDuplicateKeys, yaml.SafeLoader):
-    """A YAML loader with only ``true``/``false`` booleans, decimal integers, no dates,
-    no aliases and no duplicate keys."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.constructor.ConstructorError(
-                None, None, "aliases (*name) are not allowed in a case file", event.start_mark
-            )
-        return super().compose_node(parent, index)
-
-
-def _strict_resolvers() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
-    dropped = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:timestamp"}
-    resolvers = {
-        first: [(tag, regexp) for tag, regexp in entries if tag not in dropped]
-        for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-    extra = [
-        ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
-        ("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), "-+0123456789"),
-    ]
-    for tag, regexp, firsts in extra:
-        for first in firsts:
-            resolvers.setdefault(first, []).append((tag, regexp))
-    return resolvers
-
-
-StrictYamlLoader.yaml_implicit_resolvers = _strict_resolvers()
 
 
 def load_case(path: str | Path) -> Case:
@@ -139,6 +86,10 @@ def validate_case(data: dict[str, Any], *, source: str = "<case>") -> Case:
 
 
 def _parse_yaml(text: str, source: str) -> Any:
+    import yaml
+
+    from spinepath.strict_yaml import StrictYamlLoader
+
     try:
         return yaml.load(text, Loader=StrictYamlLoader)
     except yaml.MarkedYAMLError as error:
@@ -261,5 +212,7 @@ def _kind(value: Any) -> str:
 
 
 def _did_you_mean(key: str) -> str:
+    import difflib  # only needed for a misspelt key
+
     close = difflib.get_close_matches(key.lower(), CASE_KEYS, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""

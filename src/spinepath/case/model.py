@@ -89,7 +89,7 @@ class Case(BaseModel):
     )
     pain_score: int | None = Field(None, ge=0, le=10)
     red_flags: list[RedFlag] = Field(
-        default_factory=list,
+        default=[],  # copied per case by pydantic; a builtin factory costs a slow signature probe
         description="Signs that need urgent medical attention before any pathway.",
     )
 

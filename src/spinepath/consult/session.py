@@ -8,12 +8,13 @@ from typing import Any
 
 import yaml
 
-from spinepath.case.loading import StrictYamlLoader, validate_case
+from spinepath.case.loading import validate_case
 from spinepath.case.model import CASE_KEYS, UNKNOWN, Case, RedFlag, allowed_values
 from spinepath.errors import CaseError
 from spinepath.kb.model import KnowledgeBase
 from spinepath.pathway.build import assess
 from spinepath.render.words import value_word
+from spinepath.strict_yaml import StrictYamlLoader
 
 RED_FLAGS: tuple[str, ...] = typing.get_args(RedFlag)
 YES = {"yes", "y", "true"}

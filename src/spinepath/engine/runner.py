@@ -26,6 +26,7 @@ from experta.matchers.rete.check import FeatureCheck  # noqa: E402
 from experta.matchers.rete.mixins import ChildNode, NoMemory  # noqa: E402
 from experta.matchers.rete.nodes import FeatureTesterNode  # noqa: E402
 from experta.matchers.rete.token import Token  # noqa: E402
+from experta.matchers.rete.utils import prepare_rule  # noqa: E402
 from experta.strategies import DepthStrategy  # noqa: E402
 
 
@@ -88,6 +89,22 @@ class _DirtyConflictSetMatcher(ReteMatcher):
         for node in every:  # after the line above: edges bind the activation routines
             _rewire(node)
 
+    @staticmethod
+    def prepare_ruleset(engine: Any) -> set[Any]:
+        """experta's rule preparation, skipped for rules already in the form it produces.
+
+        experta rewrites every rule into disjunctive normal form before building
+        the network, and that rewrite was most of the cost of building an engine
+        (and so of every cold start). A compiled rule is already a conjunction
+        led by the case fact; only one with an either-or constraint
+        (``L(a) | L(b)``) is changed by it, so only those are rewritten.
+        """
+        # ``new_conditions`` makes the unbound copy experta's preparation ends with.
+        return {
+            rule.new_conditions(*rule) if in_prepared_form(rule) else prepare_rule(rule)
+            for rule in engine.get_rules()
+        }
+
     def _noting(self, node: Any, activate: Any) -> Any:
         dirty = self._dirty
 
@@ -121,6 +138,31 @@ class _DirtyConflictSetMatcher(ReteMatcher):
     def reset(self) -> None:
         for node in self._memory_nodes:
             node._reset()
+
+
+def in_prepared_form(rule: Any) -> bool:
+    """Whether experta's ``prepare_rule`` would return ``rule`` unchanged.
+
+    True for a rule whose first pattern is a fact and whose patterns are facts,
+    or ``NOT`` of one fact, each testing keys against single literals: such a
+    rule is in disjunctive normal form, and needs no leading ``InitialFact``.
+    """
+    return (
+        len(rule) > 0
+        and _literal_pattern(rule[0])
+        and all(
+            _literal_pattern(part)
+            or (isinstance(part, experta.NOT) and len(part) == 1 and _literal_pattern(part[0]))
+            for part in rule
+        )
+    )
+
+
+def _literal_pattern(pattern: Any) -> bool:
+    # ``__bind__`` holds the name a pattern binds the fact to (``case``), not a test.
+    return isinstance(pattern, experta.Fact) and all(
+        isinstance(value, (L, str)) for key, value in pattern.items() if key != "__bind__"
+    )
 
 
 _VALID = Token.TagType.VALID
@@ -199,12 +241,17 @@ def _literal_test(node: Any) -> Any:
             for child in children:
                 child.callback(token)
 
+    _activate.keeps_token = True  # type: ignore[attr-defined]
     return _activate
 
 
 def _edge(target: Any, port: str) -> Any:
     # Bound once; a conflict-set node already carries its noting wrapper here.
     activate = getattr(target, port)
+    if getattr(activate, "keeps_token", False):
+        # A literal test neither changes nor stores the token, so it needs no copy
+        # of its own; the first node past it that might gets one on its edge.
+        return activate
 
     def callback(token: Any) -> Any:
         return activate(_copy(token))
@@ -224,7 +271,8 @@ def case_fact(case: Case) -> Any:
 OFFERED = ("recommended", "consider")
 
 
-def _fire(engine: Any, rule: Rule, case: Any) -> None:
+def fire(engine: Any, rule: Rule, case: Any) -> None:
+    """What every compiled rule does when it fires: declare its conclusions and trace it."""
     concluded: list[dict[str, Any]] = []
     then = rule.then
     for name in then.establish:
@@ -317,12 +365,15 @@ class PathwayEngine:
     """An experta engine compiled from a knowledge base, reusable across cases."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
-        attributes = compile_rules(kb, _fire)
+        attributes = compile_rules(kb, fire)
         attributes["__strategy__"] = _RuleOrderStrategy
         attributes["__matcher__"] = _DirtyConflictSetMatcher
         engine_class = type("SpinepathKnowledgeEngine", (_CachingEngine,), attributes)
+        self._setup(kb, engine_class())
+
+    def _setup(self, kb: KnowledgeBase, engine: Any) -> None:
         self.kb = kb
-        self._engine = engine_class()
+        self._engine = engine
         self._engine.kb = kb
         self._engine.option_stage = {t.id: s.id for s in kb.stages for t in s.treatments}
         self._engine.tested_stages = {

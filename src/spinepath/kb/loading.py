@@ -13,12 +13,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
-from spinepath.case.loading import NoDuplicateKeys, StrictYamlLoader
 from spinepath.case.model import CASE_KEYS, allowed_values
 from spinepath.errors import KnowledgeError
+from spinepath.kb.cache import cached_knowledge
 from spinepath.kb.model import (
     Citation,
     Conclusion,
@@ -60,8 +59,15 @@ def knowledge_dir() -> Path:
 
 @functools.lru_cache(maxsize=4)
 def load_knowledge(directory: Path | None = None) -> KnowledgeBase:
-    """Load and check the whole knowledge base (cached: it is read-only)."""
-    root = directory or knowledge_dir()
+    """The whole knowledge base, checked (cached in memory and on disk: it is read-only).
+
+    See :mod:`spinepath.kb.cache` for the disk cache and when it is used.
+    """
+    return cached_knowledge(directory or knowledge_dir(), parse_knowledge)
+
+
+def parse_knowledge(root: Path) -> KnowledgeBase:
+    """Read and check every file of the knowledge base in ``root``."""
     problems: list[str] = []
     meta = Meta.model_validate(_read(root / "knowledge.yaml"))
     seeds = {}
@@ -183,19 +189,11 @@ def _first_line(error: Exception) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
-_Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class KnowledgeYamlLoader(NoDuplicateKeys, _Parser):
-    """The case loader's strictness (the same scalars, no duplicate keys), parsed by libyaml
-    when PyYAML has it: the knowledge base loads at every start, and the pure-Python parser
-    was most of that time."""
-
-
-KnowledgeYamlLoader.yaml_implicit_resolvers = StrictYamlLoader.yaml_implicit_resolvers
-
-
 def _read(path: Path) -> Any:
+    import yaml
+
+    from spinepath.strict_yaml import KnowledgeYamlLoader
+
     try:
         return yaml.load(path.read_text(encoding="utf-8"), Loader=KnowledgeYamlLoader)
     except (OSError, yaml.YAMLError) as error:

@@ -167,9 +167,9 @@ class Conclusion(Strict):
 
     establish: tuple[str, ...] = ()
     current_stage: StageId | None = None
-    options: dict[str, Verdict] = Field(default_factory=dict)
+    options: dict[str, Verdict] = Field(default={})
     caution: Caution | None = None
-    missing_facts: dict[str, str] = Field(default_factory=dict)
+    missing_facts: dict[str, str] = Field(default={})
 
 
 class Condition(Strict):

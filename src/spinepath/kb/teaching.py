@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from spinepath.case.loading import StrictYamlLoader
 from spinepath.errors import KnowledgeError
 from spinepath.kb.model import StageId, Verdict
+from spinepath.strict_yaml import StrictYamlLoader
 
 if TYPE_CHECKING:
     from spinepath.pathway.model import Pathway

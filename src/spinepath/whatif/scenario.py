@@ -6,9 +6,10 @@ from typing import Any
 
 import yaml
 
-from spinepath.case.loading import StrictYamlLoader, validate_case
+from spinepath.case.loading import validate_case
 from spinepath.case.model import Case
 from spinepath.errors import CaseError
+from spinepath.strict_yaml import StrictYamlLoader
 
 NOT_STATED = ("null", "not_stated", "~")
 
