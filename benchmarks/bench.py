@@ -41,18 +41,26 @@ PYDANTIC_FLOOR = _SHIM + (
 )
 
 
-def per_case_times(engine: Any, kb: Any, cases: list[Any], rounds: int) -> list[float]:
-    """Seconds per case for reset, declare, run and building the pathway."""
+def per_case_times(
+    engines: dict[str, Any], kb: Any, cases: list[Any], rounds: int
+) -> dict[str, list[float]]:
+    """Seconds per case for reset, declare, run and building the pathway, for each engine.
+
+    The engines take turns case by case, so that a slow spell of the machine
+    weighs on each alike and the ratio stays meaningful.
+    """
     from spinepath.pathway.build import build_pathway
 
-    for case in cases:  # warm up
-        build_pathway(kb, engine.infer(case))
-    times = []
+    for engine in engines.values():  # warm up
+        for case in cases:
+            build_pathway(kb, engine.infer(case))
+    times: dict[str, list[float]] = {name: [] for name in engines}
     for _ in range(rounds):
         for case in cases:
-            started = time.perf_counter()
-            build_pathway(kb, engine.infer(case))
-            times.append(time.perf_counter() - started)
+            for name, engine in engines.items():
+                started = time.perf_counter()
+                build_pathway(kb, engine.infer(case))
+                times[name].append(time.perf_counter() - started)
     return times
 
 
@@ -162,8 +170,8 @@ def main() -> int:
         (f"{len(cases)} teaching cases", cases, args.rounds),
         (f"{len(sample)} cases of the reduced space", sample, max(2, args.rounds // 8)),
     ):
-        new = per_case_times(engine, kb, subject, rounds)
-        old = per_case_times(stock, kb, subject, rounds)
+        timed = per_case_times({"new": engine, "reference": stock}, kb, subject, rounds)
+        new, old = timed["new"], timed["reference"]
         for name, fn in (("median", statistics.median), ("p90", lambda v: percentile(v, 0.9))):
             value, base = fn(new) * 1e3, fn(old) * 1e3
             target = "<= 1 ms" if name == "median" else "-"
@@ -243,7 +251,7 @@ def main() -> int:
         )
         wall = time.perf_counter() - started
         report = json.loads(result.stdout)
-        per_case = statistics.median(per_case_times(engine, kb, sample, 1))
+        per_case = statistics.median(per_case_times({"new": engine}, kb, sample, 1)["new"])
         workers = report["workers"]
         projected = build_space(kb).reduced_size * per_case / workers
         rows.append(
