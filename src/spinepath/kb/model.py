@@ -167,6 +167,8 @@ class Conclusion(Strict):
 
     establish: tuple[str, ...] = ()
     current_stage: StageId | None = None
+    # Plain defaults (pydantic copies them per instance): a builtin default_factory
+    # makes pydantic probe its signature, which costs milliseconds at every start.
     options: dict[str, Verdict] = Field(default={})
     caution: Caution | None = None
     missing_facts: dict[str, str] = Field(default={})
