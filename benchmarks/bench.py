@@ -10,7 +10,7 @@ Baselines:
   (``spinepath.engine.reference``: experta's own matcher, strategy, ``run``
   loop and ``reset``); the bench first checks that both give the same pathways;
 - cold start: one process importing pydantic, jinja2, click and experta. Also
-  shown: the first run on an empty knowledge-base cache, and the floor any
+  shown: a start without the knowledge-base cache, and the floor any
   program pays that imports click and experta and builds one pydantic model;
 - verify: the projected time to check every case of the value-class product
   with the same engine, without the cone-of-influence blocks.
@@ -90,13 +90,13 @@ def timed_run(command: list[str], env: dict[str, str]) -> float:
 
 
 def interleaved_runs(
-    commands: dict[str, list[str]], repeats: int, env: dict[str, str]
+    commands: dict[str, tuple[list[str], dict[str, str]]], repeats: int
 ) -> dict[str, list[float]]:
-    """Seconds per run of each command, taking turns so that load on the machine
-    weighs on every command alike."""
+    """Seconds per run of each (command, environment), taking turns so that load on
+    the machine weighs on every command alike."""
     times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(repeats):
-        for name, command in commands.items():
+        for name, (command, env) in commands.items():
             times[name].append(timed_run(command, env))
     return times
 
@@ -195,49 +195,40 @@ def main() -> int:
         env = dict(os.environ, SPINEPATH_CACHE_DIR=str(Path(tmp) / "cache"))
         env.pop("SPINEPATH_NO_CACHE", None)
         command = [*spinepath_command(), "assess", case_file, "--format", "json"]
-        first = timed_run(command, env)  # empty cache: parses the knowledge base
+        timed_run(command, env)  # fills the knowledge-base cache
+        python = sys.executable
         times = interleaved_runs(
             {
-                "imports": [sys.executable, "-c", IMPORT_BASELINE],
-                "floor": [sys.executable, "-c", PYDANTIC_FLOOR],
-                "cold": command,
+                "imports": ([python, "-c", IMPORT_BASELINE], env),
+                "floor": ([python, "-c", PYDANTIC_FLOOR], env),
+                "cold": (command, env),
+                "uncached": (command, {**env, "SPINEPATH_NO_CACHE": "1"}),
             },
             args.repeats,
-            env,
         )
         jinja = imports_jinja2(case_file)
-    baseline, floor, cold = (statistics.median(times[k]) for k in ("imports", "floor", "cold"))
-    imports = f"{baseline * 1e3:.0f} ms (imports)"
-    rows.append(
-        row(
-            "cold start, assess --format json",
-            f"{cold * 1e3:.0f} ms",
-            "<= 1.2x imports, < 300 ms",
-            imports,
-            f"{cold / baseline:.2f}x",
-            cold <= 1.2 * baseline and cold < 0.3,
+    # Medians, and minimums beside them: on a shared machine noise only ever adds
+    # time, so the minimum is the steadier estimate of what a start costs.
+    median = {name: statistics.median(runs) for name, runs in times.items()}
+    least = {name: min(runs) for name, runs in times.items()}
+    imports = f"{median['imports'] * 1e3:.0f} ms (min {least['imports'] * 1e3:.0f}; imports)"
+    for name, label, target in (
+        ("cold", "cold start, assess --format json", "<= 1.2x imports, < 300 ms"),
+        ("uncached", "cold start without the knowledge-base cache", "-"),
+        ("floor", "floor: click, experta and one one-field pydantic model", "-"),
+    ):
+        ratio, least_ratio = median[name] / median["imports"], least[name] / least["imports"]
+        ok = ratio <= 1.2 and median[name] < 0.3 if name == "cold" else None
+        rows.append(
+            row(
+                label,
+                f"{median[name] * 1e3:.0f} ms (min {least[name] * 1e3:.0f})",
+                target,
+                imports,
+                f"{ratio:.2f}x (min {least_ratio:.2f}x)",
+                ok,
+            )
         )
-    )
-    rows.append(
-        row(
-            "cold start, first run (knowledge cache empty)",
-            f"{first * 1e3:.0f} ms",
-            "-",
-            imports,
-            f"{first / baseline:.2f}x",
-            None,
-        )
-    )
-    rows.append(
-        row(
-            "floor: click, experta and one one-field pydantic model",
-            f"{floor * 1e3:.0f} ms",
-            "-",
-            imports,
-            f"{floor / baseline:.2f}x",
-            None,
-        )
-    )
     rows.append(row("jinja2 imported by JSON output", str(jinja), "False", "-", "-", not jinja))
 
     if not args.skip_verify:
