@@ -12,7 +12,8 @@ Where: ``$SPINEPATH_CACHE_DIR``, else ``$XDG_CACHE_HOME/spinepath``, else
 A cache that cannot be read or written is ignored: the knowledge base is then
 parsed as usual, and a knowledge base with errors is never cached, so its
 errors are reported every time. Unpickling runs code, so only a directory and
-files owned by the user and writable by nobody else are trusted.
+files owned by the user and writable by nobody else are trusted (on Windows,
+whose permission bits say nothing of this, the cache is therefore never used).
 """
 
 from __future__ import annotations
@@ -47,7 +48,12 @@ def cache_dir() -> Path | None:
     configured = os.environ.get("SPINEPATH_CACHE_DIR")
     if configured:
         return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except (RuntimeError, KeyError):  # no home directory to be found
+            return None
     return Path(base) / "spinepath"
 
 
