@@ -1,7 +1,8 @@
 """spinepath benchmarks: per-case engine time, cold start, and the wall time of ``verify``.
 
 Run with ``.venv/bin/python benchmarks/bench.py`` (``--skip-verify`` to leave out
-the longest figure, ``--repeats N`` for the cold-start runs). Not a test: it
+the longest figure, ``--repeats N`` for the cold-start runs, ``--against REV`` to
+time an earlier revision's cold start in the same turns). Not a test: it
 prints a table of each figure with its target, its baseline and the ratio.
 
 Baselines:
@@ -101,8 +102,8 @@ def interleaved_runs(
     return times
 
 
-def compile_bytecode() -> None:
-    """Byte-compile spinepath, as ``pip install`` does.
+def compile_bytecode(package: Path | None = None) -> None:
+    """Byte-compile spinepath (or the package at ``package``), as ``pip install`` does.
 
     An editable install never gets bytecode when ``PYTHONDONTWRITEBYTECODE`` is
     set (it is on this machine), so every start would recompile the package and
@@ -112,7 +113,23 @@ def compile_bytecode() -> None:
 
     import spinepath
 
-    compileall.compile_dir(str(Path(spinepath.__file__).parent), quiet=1)
+    compileall.compile_dir(str(package or Path(spinepath.__file__).parent), quiet=1)
+
+
+def checkout(revision: str, into: Path) -> Path:
+    """A detached git worktree of ``revision`` at ``into``, byte-compiled."""
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(into), revision],
+        check=True,
+    )
+    compile_bytecode(into / "src" / "spinepath")
+    return into
+
+
+def remove_checkout(path: Path) -> None:
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(path)], check=False
+    )
 
 
 def spinepath_command() -> list[str]:
@@ -146,6 +163,11 @@ def main() -> int:
     parser.add_argument("--skip-verify", action="store_true", help="leave out verify wall time")
     parser.add_argument("--repeats", type=int, default=15, help="cold-start runs (default 15)")
     parser.add_argument("--rounds", type=int, default=20, help="rounds over the teaching cases")
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="also time the cold start of git revision REV, in the same turns",
+    )
     args = parser.parse_args()
 
     from spinepath.case.loading import validate_case
@@ -197,15 +219,27 @@ def main() -> int:
         command = [*spinepath_command(), "assess", case_file, "--format", "json"]
         timed_run(command, env)  # fills the knowledge-base cache
         python = sys.executable
-        times = interleaved_runs(
-            {
-                "imports": ([python, "-c", IMPORT_BASELINE], env),
-                "floor": ([python, "-c", PYDANTIC_FLOOR], env),
-                "cold": (command, env),
-                "uncached": (command, {**env, "SPINEPATH_NO_CACHE": "1"}),
-            },
-            args.repeats,
-        )
+        commands = {
+            "imports": ([python, "-c", IMPORT_BASELINE], env),
+            "floor": ([python, "-c", PYDANTIC_FLOOR], env),
+            "cold": (command, env),
+            "uncached": (command, {**env, "SPINEPATH_NO_CACHE": "1"}),
+        }
+        if args.against:
+            other = checkout(args.against, Path(tmp) / "against")
+            commands["against"] = (
+                [python, "-m", "spinepath", "assess", case_file, "--format", "json"],
+                {
+                    **env,
+                    "PYTHONPATH": str(other / "src"),
+                    "SPINEPATH_KNOWLEDGE": str(other / "knowledge"),
+                },
+            )
+        try:
+            times = interleaved_runs(commands, args.repeats)
+        finally:
+            if args.against:
+                remove_checkout(Path(tmp) / "against")
         jinja = imports_jinja2(case_file)
     # Medians, and minimums beside them: on a shared machine noise only ever adds
     # time, so the minimum is the steadier estimate of what a start costs.
@@ -216,6 +250,7 @@ def main() -> int:
         ("cold", "cold start, assess --format json", "<= 1.2x imports, < 300 ms"),
         ("uncached", "cold start without the knowledge-base cache", "-"),
         ("floor", "floor: click, experta and one one-field pydantic model", "-"),
+        *([("against", f"cold start at {args.against}", "-")] if args.against else []),
     ):
         ratio, least_ratio = median[name] / median["imports"], least[name] / least["imports"]
         ok = ratio <= 1.2 and median[name] < 0.3 if name == "cold" else None
