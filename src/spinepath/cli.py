@@ -109,9 +109,8 @@ def entry_point() -> None:
         status = finished.code
     else:
         status = 0
-    if os.environ.get("SPINEPATH_DEBUG") or sys.gettrace() or sys.getprofile():
-        sys.exit(status)
-    if "coverage" in sys.modules:
+    watched = sys.gettrace() or sys.getprofile() or "coverage" in sys.modules
+    if os.environ.get("SPINEPATH_DEBUG") or watched:
         sys.exit(status)
     if status is not None and not isinstance(status, int):
         print(status, file=sys.stderr)  # what sys.exit does with a message

@@ -23,11 +23,11 @@ import os
 import pickle
 import stat
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from spinepath import __version__
+from spinepath.files import replace_atomically
 from spinepath.kb.model import KnowledgeBase
 
 #: Entries kept; older ones are removed when a new one is written.
@@ -109,11 +109,7 @@ def _write(entry: Path, kb: KnowledgeBase) -> None:
         entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _trusted(entry.parent):
             return
-        # Written aside and renamed, so that a reader never sees half an entry.
-        handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=SUFFIX)
-        with os.fdopen(handle, "wb") as file:
-            pickle.dump(kb, file, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, entry)
+        replace_atomically(entry, pickle.dumps(kb, protocol=pickle.HIGHEST_PROTOCOL), mode=0o600)
         _prune(entry.parent)
     except OSError:
         return  # a read-only or full disk only costs speed

@@ -26,11 +26,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from spinepath.errors import SpinepathError
+from spinepath.files import replace_atomically
 
 DEFAULT_DIRECTORY = "reports"
 SUFFIXES = {"html": (".html", ".htm"), "pdf": (".pdf",)}
@@ -85,15 +85,7 @@ def write_output(path: Path, data: bytes, *, force: bool) -> None:
     """Write ``data`` to ``path`` (checked by :func:`output_path`) without following links."""
     try:
         if force:
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-            try:
-                with os.fdopen(handle, "wb") as stream:
-                    stream.write(data)
-                os.chmod(temporary, 0o644)
-                os.replace(temporary, path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            replace_atomically(path, data, mode=0o644)
         else:
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
             with os.fdopen(os.open(path, flags, 0o644), "wb") as stream:
