@@ -2,10 +2,12 @@
 
 Every finding the sources reason about is a field here. Tri-state findings take
 ``true``, ``false`` or ``"unknown"``; a finding that is not stated is
-``"unknown"``, never guessed. Stages of care that are not stated
-(``conservative_care``, ``non_invasive_therapy``, ``daily_life``) stay ``None``
-("not stated"), so that the pathway can say which fact would decide rather than
-assume one.
+``"unknown"``, never guessed. Everything else that is not stated stays ``None``
+("not stated"): the stages of care, the numbers, and the red flags, whose
+``[]`` means "screened, none present" and whose ``None`` means "never asked".
+No default reads as an answer, so the pathway can say which fact would decide
+rather than assume one. ``docs/case-format.md`` documents the format and is
+tested against this model.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 TriState = bool | Literal["unknown"]
-Onset = Literal["acute", "chronic"]
+Onset = Literal["acute", "chronic", "acute_on_chronic"]
 Stenosis = Literal["none", "laminotomy_relievable", "needs_decompression", "unknown"]
 ConservativeCare = Literal["not_started", "ongoing", "helped", "failed"]
 NonInvasiveTherapy = Literal["not_tried", "ongoing", "helped", "failed"]
@@ -35,6 +37,10 @@ RedFlag = Literal[
 
 UNKNOWN = "unknown"
 
+#: Guideline definitions of duration (ACP 2017: acute under 4 weeks, subacute 4 to 12
+#: weeks, chronic over 12 weeks): pain of more than three months is not acute.
+ACUTE_MAX_MONTHS = 3
+
 
 class Case(BaseModel):
     """One patient's case, as a clinician or patient describes it."""
@@ -42,11 +48,24 @@ class Case(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     label: str | None = Field(None, max_length=200, description="A name for the case.")
-    onset: Onset = Field(description="Acute injury or flare versus long-standing pain.")
-    symptom_months: int | None = Field(
-        None, ge=0, le=600, description="How long the pain has lasted."
+    red_flags: list[RedFlag] | None = Field(
+        None,
+        description="Signs that need urgent medical attention before any pathway: "
+        "null (or left out) means never asked, [] means screened and none present.",
     )
-    age: int | None = Field(None, ge=12, le=120)
+    onset: Onset = Field(
+        description="`acute`: a recent injury; `chronic`: long-standing pain; "
+        "`acute_on_chronic`: a flare of long-standing pain."
+    )
+    symptom_months: int | None = Field(
+        None, ge=0, le=600, description="How many months the pain has lasted."
+    )
+    pain_score: int | None = Field(
+        None, ge=0, le=10, description="Pain on a 0 to 10 scale (10 the worst imaginable)."
+    )
+    age: int | None = Field(
+        None, ge=12, le=120, description="Age in years; the sources never use it."
+    )
     disc_degeneration: TriState = Field(
         UNKNOWN, description="Degenerative disc disease at the painful level."
     )
@@ -70,7 +89,7 @@ class Case(BaseModel):
     non_invasive_therapy: NonInvasiveTherapy | None = Field(
         None, description="PRP, prolotherapy, prolozone, Discogel, Discseel and the like."
     )
-    prior_discectomy: bool = Field(False, description="An earlier discectomy.")
+    prior_discectomy: TriState = Field(UNKNOWN, description="An earlier discectomy.")
     discectomy_outcome: DiscectomyOutcome | None = Field(
         None, description="Only with prior_discectomy: true."
     )
@@ -79,6 +98,7 @@ class Case(BaseModel):
         description="A big portion of lamina was removed in an earlier operation; "
         "only with prior_discectomy: true.",
     )
+    prior_fusion: TriState = Field(UNKNOWN, description="An earlier spinal fusion.")
     exercise_response: ExerciseResponse = Field(
         UNKNOWN, description="How the pain responds to exercise and movement."
     )
@@ -87,15 +107,12 @@ class Case(BaseModel):
         description="`limited`: a normal life with some limitations; "
         "`cannot_live_normally`: not even that.",
     )
-    pain_score: int | None = Field(None, ge=0, le=10)
-    red_flags: list[RedFlag] = Field(
-        default=[],  # copied per case by pydantic; a builtin factory costs a slow signature probe
-        description="Signs that need urgent medical attention before any pathway.",
-    )
 
     @field_validator("red_flags")
     @classmethod
-    def _red_flags_once_each(cls, flags: list[str]) -> list[str]:
+    def _red_flags_once_each(cls, flags: list[str] | None) -> list[str] | None:
+        if flags is None:
+            return None
         repeated = sorted({flag for flag in flags if flags.count(flag) > 1})
         if repeated:
             raise ValueError(f"listed more than once: {', '.join(repeated)}")
@@ -128,6 +145,19 @@ def contradictions(given: dict[str, object]) -> list[str]:
         )
     if outcome == "reherniation" and given.get("herniation") is False:
         problems.append("herniation: false contradicts discectomy_outcome: 'reherniation'")
+    months = given.get("symptom_months")
+    if isinstance(months, int) and not isinstance(months, bool):
+        if given.get("conservative_care") == "failed" and months == 0:
+            problems.append(
+                "symptom_months: 0 contradicts conservative_care: 'failed' "
+                "(care cannot have failed before the pain began)"
+            )
+        if given.get("onset") == "acute" and months > ACUTE_MAX_MONTHS:
+            problems.append(
+                f"onset: 'acute' contradicts symptom_months: {months} (pain of more than "
+                f"{ACUTE_MAX_MONTHS} months is not acute; for a flare of long-standing pain "
+                "use onset: acute_on_chronic)"
+            )
     return problems
 
 

@@ -31,7 +31,8 @@ experta = experta_module()
 
 
 class CaseFact(experta.Fact):
-    """The case as one flat fact: every key of the case model, plus ``red_flag_present``."""
+    """The case as one flat fact: every key of the case model, plus ``red_flag_screen``
+    (``emergency``, ``urgent``, ``none`` or ``not_asked``) and one key per measure."""
 
 
 class Established(experta.Fact):
@@ -92,6 +93,16 @@ def firing_order(kb: KnowledgeBase) -> list[Rule]:
     return sorted(kb.rules, key=lambda rule: (layer[rule.id], rule.position))
 
 
+#: What each value of a ``red_flags`` condition matches in the case fact's ``red_flag_screen``.
+RED_FLAG_SCREENS: dict[object, tuple[str, ...]] = {
+    "any": ("emergency", "urgent"),
+    "emergency": ("emergency",),
+    "urgent": ("urgent",),
+    "none": ("none",),
+    None: ("not_asked",),
+}
+
+
 def patterns(rule: Rule) -> list[Any]:
     """The experta patterns for a rule's conditions, the case always bound as ``case``."""
     constraints: dict[str, Any] = {}
@@ -103,7 +114,16 @@ def patterns(rule: Rule) -> list[Any]:
                 constraint = constraint | experta.L(value)
             constraints[condition.subject] = constraint
         elif condition.kind == "red_flags":
-            constraints["red_flag_present"] = experta.L(condition.values[0] == "any")
+            screens = [s for v in condition.values for s in RED_FLAG_SCREENS[v]]
+            constraint = experta.L(screens[0])
+            for screen in screens[1:]:
+                constraint = constraint | experta.L(screen)
+            constraints["red_flag_screen"] = constraint
+        elif condition.kind == "measure":
+            constraint = experta.L(condition.values[0])
+            for value in condition.values[1:]:
+                constraint = constraint | experta.L(value)
+            constraints[condition.subject] = constraint
         elif condition.kind == "intermediate":
             fact = Established(name=condition.subject)
             extra.append(fact if condition.values[0] else experta.NOT(fact))

@@ -259,11 +259,14 @@ def _edge(target: Any, port: str) -> Any:
     return callback
 
 
-def case_fact(case: Case) -> Any:
-    """The case as the one flat fact the rules match."""
+def case_fact(kb: KnowledgeBase, case: Case) -> Any:
+    """The case as the one flat fact the rules match, with its red-flag screen and measures."""
     values = {key: getattr(case, key) for key in CASE_KEYS}
-    values["red_flags"] = tuple(case.red_flags)
-    values["red_flag_present"] = bool(case.red_flags)
+    flags = case.red_flags
+    values["red_flags"] = None if flags is None else tuple(flags)
+    values["red_flag_screen"] = kb.red_flag_level(flags) or "not_asked"
+    for name, measure in kb.measures.items():
+        values[name] = measure.band(values[measure.key])
     return CaseFact(**values)
 
 
@@ -290,12 +293,21 @@ def fire(engine: Any, rule: Rule, case: Any) -> None:
         concluded.append({"option": option, "verdict": verdict})
     if then.caution:
         concluded.append({"caution": then.caution.id})
+    if then.alert:
+        concluded.append({"alert": then.alert.id})
+    if then.cap:
+        concluded.append({"cap": list(then.cap.stages), "at_most": then.cap.verdict})
     for fact in then.missing_facts:
         # A rule lists the facts its decision needs; only the ones this case
         # leaves open are missing.
-        if case[fact] in (UNKNOWN, None):
+        if _not_known(case[fact]):
             concluded.append({"missing_fact": fact})
     engine.firings.append(Firing(rule=rule, matched=_matched(rule, case), concluded=concluded))
+
+
+def _not_known(value: Any) -> bool:
+    # ``is None`` first: a tuple of red flags cannot be compared with ``in``.
+    return value is None or (isinstance(value, str) and value == UNKNOWN)
 
 
 def _matched(rule: Rule, case: Any) -> dict[str, Any]:
@@ -303,8 +315,11 @@ def _matched(rule: Rule, case: Any) -> dict[str, Any]:
     for condition in rule.when:
         if condition.kind == "case":
             matched[condition.subject] = case[condition.subject]
+        elif condition.kind == "measure":
+            matched[condition.key or condition.subject] = case[condition.key]
         elif condition.kind == "red_flags":
-            matched["red_flags"] = list(case["red_flags"])
+            flags = case["red_flags"]
+            matched["red_flags"] = None if flags is None else list(flags)
         elif condition.kind == "intermediate":
             matched[condition.subject] = "established" if condition.values[0] else "not established"
         else:
@@ -388,7 +403,7 @@ class PathwayEngine:
         engine = self._engine
         engine.reset()
         engine.firings = []
-        engine.declare(case_fact(case))
+        engine.declare(case_fact(self.kb, case))
         engine.run(steps=self._step_limit)
         if engine.agenda.activations:
             raise EngineError(

@@ -29,8 +29,10 @@ from spinepath.kb.model import (
     GuidelineReference,
     Intermediate,
     KnowledgeBase,
+    Measure,
     Meta,
     Question,
+    RedFlagEntry,
     Rule,
     Seed,
     SeedCitation,
@@ -87,6 +89,8 @@ def parse_knowledge(root: Path) -> KnowledgeBase:
         for item in (Intermediate.model_validate(e) for e in _read(root / "intermediates.yaml"))
     }
     context = _Context(seeds, guidelines, stages, intermediates)
+    context.measures = _measures(root / "measures.yaml", context, problems)
+    red_flags = _red_flags(root / "red_flags.yaml", context, problems)
     rules: list[Rule] = []
     for path in sorted((root / "rules").glob("*.yaml")):
         for position, entry in enumerate(_read(path) or []):
@@ -137,7 +141,78 @@ def parse_knowledge(root: Path) -> KnowledgeBase:
         guideline_notes=guideline_notes,
         glossary=glossary,
         questions=questions,
+        measures=context.measures,
+        red_flags=red_flags,
     )
+
+
+def _measures(path: Path, context: _Context, problems: list[str]) -> dict[str, Measure]:
+    """The measures: bands of a number of the case, which rules test like facts."""
+    measures: dict[str, Measure] = {}
+    for entry in _read(path) or []:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        where = f"measures.yaml, {name}"
+        try:
+            entry = dict(entry)
+            entry["citations"] = [context.citation(c) for c in entry.get("citations") or []]
+            measure = Measure.model_validate(entry)
+        except (KnowledgeError, ValidationError, TypeError) as error:
+            problems.append(f"{where}: {_first_line(error)}")
+            continue
+        if measure.key not in CASE_KEYS or allowed_values(measure.key) is not None:
+            problems.append(f"{where}: {measure.key} is not a number of the case")
+            continue
+        if not measure.citations:
+            problems.append(f"{where}: cites nothing")
+        bounds = _number_bounds(measure.key)
+        covered = sorted((band.low, band.high) for band in measure.bands)
+        expected_low = bounds[0]
+        for low, high in covered:
+            if low != expected_low or high < low:
+                problems.append(f"{where}: bands must cover {bounds[0]} to {bounds[1]} once each")
+                break
+            expected_low = high + 1
+        else:
+            if expected_low != bounds[1] + 1:
+                problems.append(f"{where}: bands must cover {bounds[0]} to {bounds[1]} once each")
+        if name in CASE_KEYS or name in context.intermediates:
+            problems.append(f"{where}: the name is already a case fact or an intermediate")
+        measures[measure.name] = measure
+    return measures
+
+
+def _number_bounds(key: str) -> tuple[int, int]:
+    from spinepath.case.model import Case
+
+    bounds = {type(m).__name__: m for m in Case.model_fields[key].metadata}
+    return bounds["Ge"].ge, bounds["Le"].le
+
+
+def _red_flags(path: Path, context: _Context, problems: list[str]) -> dict[str, RedFlagEntry]:
+    """The red-flag register: every red flag of the case vocabulary, with its urgency."""
+    import typing
+
+    from spinepath.case.model import RedFlag
+
+    flags: dict[str, RedFlagEntry] = {}
+    for entry in _read(path) or []:
+        where = f"red_flags.yaml, {entry.get('id') if isinstance(entry, dict) else entry}"
+        try:
+            entry = dict(entry)
+            entry["citations"] = [context.citation(c) for c in entry.get("citations") or []]
+            flag = RedFlagEntry.model_validate(entry)
+        except (KnowledgeError, ValidationError, TypeError) as error:
+            problems.append(f"{where}: {_first_line(error)}")
+            continue
+        if not flag.citations:
+            problems.append(f"{where}: cites nothing")
+        flags[flag.id] = flag
+    vocabulary = typing.get_args(RedFlag)
+    problems += [
+        f"red_flags.yaml: {f} is not a red flag of the case" for f in flags if f not in vocabulary
+    ]
+    problems += [f"red_flags.yaml: red flag {f} has no entry" for f in vocabulary if f not in flags]
+    return {flag: flags[flag] for flag in vocabulary if flag in flags}
 
 
 def _evidence(
@@ -215,6 +290,7 @@ class _Context:
         self.stage_ids = [stage.id for stage in stages]
         self.treatments = {t.id for stage in stages for t in stage.treatments}
         self.intermediates = intermediates
+        self.measures: dict[str, Measure] = {}
 
     def rule(self, entry: Any, file: str, position: int) -> Rule:
         if not isinstance(entry, dict):
@@ -251,15 +327,27 @@ class _Context:
         )
 
     def condition(self, subject: str, value: Any) -> Condition:
-        if subject == "red_flags":
-            if value not in ("any", "none"):
-                raise KnowledgeError(f"when.red_flags: must be 'any' or 'none' (got {value!r})")
-            return Condition(kind="red_flags", subject=subject, values=(value,))
         if subject == "no_option_in":
             if value not in self.stage_ids:
                 raise KnowledgeError(f"when.no_option_in: {value!r} is not a stage")
             return Condition(kind="no_option_in", subject=value, values=(True,))
         values = tuple(value) if isinstance(value, list) else (value,)
+        if subject == "red_flags":
+            allowed_screens = ("any", "emergency", "urgent", "none", None)
+            bad = [v for v in values if v not in allowed_screens]
+            if bad or not values:
+                raise KnowledgeError(
+                    "when.red_flags: takes any, emergency, urgent, none or null "
+                    f"(never asked) (got {value!r})"
+                )
+            return Condition(kind="red_flags", subject=subject, values=values, key="red_flags")
+        if subject in self.measures:
+            measure = self.measures[subject]
+            bands = [band.value for band in measure.bands]
+            bad = [v for v in values if v is not None and v not in bands]
+            if bad:
+                raise KnowledgeError(f"when.{subject}: {bad!r} not among {[*bands, None]!r}")
+            return Condition(kind="measure", subject=subject, values=values, key=measure.key)
         if subject in self.intermediates:
             if len(values) != 1 or not isinstance(values[0], bool):
                 raise KnowledgeError(f"when.{subject}: an intermediate takes true or false")
@@ -275,7 +363,7 @@ class _Context:
         bad = [v for v in values if not any(type(v) is type(a) and v == a for a in allowed)]
         if bad:
             raise KnowledgeError(f"when.{subject}: {bad!r} not among {list(allowed)!r}")
-        return Condition(kind="case", subject=subject, values=values)
+        return Condition(kind="case", subject=subject, values=values, key=subject)
 
     def check_conclusion(self, then: Conclusion) -> list[str]:
         problems = [
@@ -299,8 +387,16 @@ class _Context:
             or then.options
             or then.caution
             or then.missing_facts
+            or then.alert
+            or then.cap
         ):
             problems.append("then: concludes nothing")
+        if then.cap:
+            problems += [
+                f"then.cap: stage {stage} is not a stage"
+                for stage in then.cap.stages
+                if stage not in self.stage_ids
+            ]
         return problems
 
     def citation(self, ref: Any) -> Citation:

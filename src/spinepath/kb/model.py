@@ -162,6 +162,35 @@ class Caution(Strict):
     text: str
 
 
+AlertLevel = Literal["emergency", "urgent", "screen"]
+#: Most pressing first: the order in which alerts head every output.
+ALERT_LEVELS: tuple[AlertLevel, ...] = ("emergency", "urgent", "screen")
+
+
+class Alert(Strict):
+    """What must come before any pathway: an emergency, an urgent referral, or a screening step.
+
+    The ``headline`` is the first thing every output shows.
+    """
+
+    id: str = Field(pattern=r"^[a-z_]+$")
+    level: AlertLevel
+    headline: str
+    text: str
+
+
+class Cap(Strict):
+    """A ceiling on verdicts: options of ``stages`` are shown at most as ``verdict``.
+
+    Used where a fact the sources make a condition is not stated (the pathway may
+    go on, but only as "consider"), and where the sources do not cover the case.
+    """
+
+    stages: tuple[StageId, ...]
+    verdict: Verdict = "consider"
+    reason: str
+
+
 class Conclusion(Strict):
     """What a rule concludes when all its conditions hold."""
 
@@ -172,18 +201,24 @@ class Conclusion(Strict):
     options: dict[str, Verdict] = Field(default={})
     caution: Caution | None = None
     missing_facts: dict[str, str] = Field(default={})
+    alert: Alert | None = None
+    cap: Cap | None = None
 
 
 class Condition(Strict):
     """One line of a rule's ``when``: ``subject`` must take one of ``values``.
 
-    ``kind`` says what the subject is: a case fact, an intermediate conclusion,
-    the presence of red flags, or the absence of options in a stage.
+    ``kind`` says what the subject is: a case fact, a measure (a band of a number
+    of the case, see ``measures.yaml``), an intermediate conclusion, the red-flag
+    screen (``any``, ``emergency``, ``urgent``, ``none`` or ``null`` for never
+    asked), or the absence of options in a stage. ``key`` is the case key the
+    condition reads, if any.
     """
 
-    kind: Literal["case", "intermediate", "red_flags", "no_option_in"]
+    kind: Literal["case", "measure", "intermediate", "red_flags", "no_option_in"]
     subject: str
     values: tuple[object, ...]
+    key: str | None = None
 
 
 class Rule(Strict):
@@ -200,8 +235,48 @@ class Rule(Strict):
     position: int
 
     def reads(self) -> tuple[str, ...]:
-        """The case keys this rule's conditions read."""
-        return tuple(c.subject for c in self.when if c.kind == "case")
+        """The case keys this rule's conditions read (directly, not through intermediates)."""
+        return tuple(c.key for c in self.when if c.key is not None)
+
+
+class Band(Strict):
+    """One band of a measure: the whole numbers from ``low`` to ``high`` (inclusive)."""
+
+    value: str = Field(pattern=r"^[a-z_]+$")
+    low: int
+    high: int
+
+
+class Measure(Strict):
+    """A number of the case read in bands, so that rules test it like any other fact.
+
+    ``symptom_duration`` reads ``symptom_months``, for instance. A number that is
+    not stated gives the measure ``None`` (not stated).
+    """
+
+    name: str = Field(pattern=r"^[a-z_]+$")
+    key: str
+    description: str
+    bands: tuple[Band, ...]
+    rationale: str
+    citations: tuple[Citation, ...]
+
+    def band(self, number: int | None) -> str | None:
+        if number is None:
+            return None
+        for band in self.bands:
+            if band.low <= number <= band.high:
+                return band.value
+        raise ValueError(f"{self.key}: {number} is in no band of {self.name}")
+
+
+class RedFlagEntry(Strict):
+    """One red flag of the case vocabulary, with how pressing it is, from the guidelines."""
+
+    id: str
+    level: Literal["emergency", "urgent"]
+    name: str
+    citations: tuple[Citation, ...]
 
 
 class Question(Strict):
@@ -222,6 +297,19 @@ class KnowledgeBase(Strict):
     guideline_notes: tuple[GuidelineNote, ...]
     glossary: dict[str, str]
     questions: dict[str, Question]
+    measures: dict[str, Measure]
+    red_flags: dict[str, RedFlagEntry]
+
+    def red_flag_level(self, flags: list[str] | tuple[str, ...] | None) -> str | None:
+        """The red-flag screen of a case: ``emergency``, ``urgent``, ``none`` or ``None``
+        (never asked)."""
+        if flags is None:
+            return None
+        levels = {self.red_flags[flag].level for flag in flags}
+        for level in ("emergency", "urgent"):
+            if level in levels:
+                return level
+        return "none"
 
     def stage_of(self, treatment_id: str) -> StageId:
         for stage in self.stages:

@@ -2,8 +2,11 @@
 
 The reading rules applied here are those of ``knowledge/README.md``: exactly
 one current stage; when several rules speak to one option, the most cautious
-verdict stands; in an upcoming stage a recommendation is shown as ``consider``,
-because it applies only once the case gets there.
+verdict stands; in an upcoming stage (or one that waits for a specialist's
+assessment of a red flag) a recommendation is shown as ``consider``, because it
+applies only once the case gets there; a cap concluded by a rule holds the
+verdicts of its stages down, in every output. Whether an option is contested,
+and what heads the output, are decided here once, for every renderer.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from spinepath.case.model import CASE_KEYS, Case
 from spinepath.engine.runner import Firing, Inference, engine_for
 from spinepath.errors import EngineError
 from spinepath.kb.loading import load_knowledge
-from spinepath.kb.model import VERDICTS_BY_CAUTION, KnowledgeBase, Verdict
+from spinepath.kb.model import ALERT_LEVELS, VERDICTS_BY_CAUTION, Cap, KnowledgeBase, Verdict
 from spinepath.pathway.model import (
+    AlertNote,
     CautionNote,
     Evidence,
     MissingFact,
@@ -29,6 +33,12 @@ UPCOMING_NOTE = (
     "Not reached yet: this applies only if the pathway gets to this stage "
     "(the source's verdict there: {verdict}). "
 )
+ON_HOLD_NOTE = (
+    "Only after a specialist has assessed the red flag "
+    "(the source's verdict once this stage is reached: {verdict}). "
+)
+#: Verdicts that offer an option (the rest advise against it).
+OFFERED: tuple[Verdict, ...] = ("recommended", "consider")
 
 
 def assess(case: Case, kb: KnowledgeBase | None = None) -> Pathway:
@@ -44,7 +54,10 @@ def build_pathway(kb: KnowledgeBase, inference: Inference) -> Pathway:
     if current != "referral":
         stage_ids.remove("referral")
     statuses = _statuses(stage_ids, current)
-    options = _options(kb, firings, statuses)
+    facts = inference.case.model_dump()
+    options = _options(kb, firings, statuses, facts)
+    alerts = _alerts(firings)
+    current_name = next(stage.name for stage in kb.stages if stage.id == current)
     stages = [
         StageResult(
             id=stage.id,
@@ -61,7 +74,11 @@ def build_pathway(kb: KnowledgeBase, inference: Inference) -> Pathway:
         knowledge_version=kb.meta.version,
         knowledge_last_review=kb.meta.last_review,
         disclaimer=" ".join(kb.meta.disclaimer.split()),
+        review_status=_review_status(kb),
         case=inference.case.model_dump(mode="json"),
+        red_flag_screen=kb.red_flag_level(inference.case.red_flags) or "not_asked",
+        alerts=alerts,
+        headline=alerts[0].headline if alerts else f"Current stage: {current_name}",
         current_stage=current,
         stages=stages,
         cautions=_cautions(firings),
@@ -85,52 +102,117 @@ def _current_stage(firings: list[Firing]) -> str:
 
 def _statuses(stage_ids: list[str], current: str) -> dict[str, StageStatus]:
     position = stage_ids.index(current)
+    # Past a referral, nothing applies until a specialist has assessed the red flag.
+    later: StageStatus = "after_specialist_assessment" if current == "referral" else "upcoming"
     return {
-        stage_id: "tried" if i < position else "current" if i == position else "upcoming"
+        stage_id: "tried" if i < position else "current" if i == position else later
         for i, stage_id in enumerate(stage_ids)
     }
 
 
+def _review_status(kb: KnowledgeBase) -> str:
+    return (
+        f"Knowledge base {kb.meta.version}, last reviewed {kb.meta.last_review} by "
+        f"{kb.meta.reviewed_by}."
+    )
+
+
 def _options(
-    kb: KnowledgeBase, firings: list[Firing], statuses: dict[str, StageStatus]
+    kb: KnowledgeBase,
+    firings: list[Firing],
+    statuses: dict[str, StageStatus],
+    facts: dict[str, object],
 ) -> dict[str, Option]:
     spoken: dict[str, list[tuple[Verdict, Firing]]] = {}
     for firing in firings:
         for conclusion in firing.concluded:
             if "option" in conclusion:
                 spoken.setdefault(conclusion["option"], []).append((conclusion["verdict"], firing))
+    caps = [(f.rule.id, f.rule.then.cap) for f in firings if f.rule.then.cap]
     options = {}
     for option_id, verdicts in spoken.items():
         # min() keeps the first of equally cautious verdicts: the earliest firing.
         verdict, firing = min(verdicts, key=lambda vf: VERDICTS_BY_CAUTION.index(vf[0]))
+        stage = kb.stage_of(option_id)
         rationale = " ".join(firing.rule.rationale.split())
-        shown: Verdict = verdict
-        if statuses.get(kb.stage_of(option_id)) == "upcoming" and verdict == "recommended":
+        reached, capped_by, reasons = _capped(verdict, stage, caps)
+        shown: Verdict = reached
+        status = statuses.get(stage)
+        if status in ("upcoming", "after_specialist_assessment") and reached == "recommended":
             shown = "consider"
-            rationale = UPCOMING_NOTE.format(verdict=verdict) + rationale
+            note = UPCOMING_NOTE if status == "upcoming" else ON_HOLD_NOTE
+            rationale = note.format(verdict=reached) + rationale
+        rationale = "".join(reasons) + rationale
+        evidence = _evidence(kb, option_id, facts)
         options[option_id] = Option(
             id=option_id,
             name=kb.treatment(option_id).name,
             verdict=shown,
-            verdict_when_reached=verdict,
+            verdict_when_reached=reached,
             rationale=rationale,
             rule=firing.rule.id,
             rules=list(dict.fromkeys(f.rule.id for _, f in verdicts)),
             citations=list(firing.rule.citations),
-            evidence=_evidence(kb, option_id),
+            evidence=evidence,
+            contested=is_contested(evidence.concordance, shown),
+            capped_by=capped_by,
         )
     return options
 
 
-def _evidence(kb: KnowledgeBase, option_id: str) -> Evidence:
+def is_contested(concordance: str, verdict: str) -> bool:
+    """The one predicate of "contested": the seeds offer the option, guidelines diverge.
+
+    Every renderer reads ``Option.contested``; none recomputes it.
+    """
+    return concordance == "diverges" and verdict in OFFERED
+
+
+def _capped(
+    verdict: Verdict, stage: str, caps: list[tuple[str, Cap]]
+) -> tuple[Verdict, list[str], list[str]]:
+    """The verdict under the caps that hold its stage down, the capping rules and their reasons."""
+    capped_by: list[str] = []
+    reasons: list[str] = []
+    for rule_id, cap in caps:
+        if stage not in cap.stages:
+            continue
+        if VERDICTS_BY_CAUTION.index(cap.verdict) < VERDICTS_BY_CAUTION.index(verdict):
+            verdict = cap.verdict
+            capped_by.append(rule_id)
+            reasons.append(" ".join(cap.reason.split()) + " ")
+    return verdict, capped_by, reasons
+
+
+def _evidence(kb: KnowledgeBase, option_id: str, facts: dict[str, object]) -> Evidence:
+    """The evidence note of an option, for this case where the guidelines' view depends on it."""
     note = kb.evidence[option_id]
+    for_case = getattr(note, "for_case", None)
+    view = for_case(facts) if for_case else note
     return Evidence(
-        concordance=note.concordance,
-        marker=note.marker,
+        concordance=view.concordance,
+        marker=view.marker,
         seed_evidence_level=note.seed_evidence_level,
         seed_position=note.seed_position,
-        guideline_position=note.guideline_position,
+        guideline_position=view.guideline_position,
     )
+
+
+def _alerts(firings: list[Firing]) -> list[AlertNote]:
+    """The alerts the rules concluded, most pressing first (then in the files' order)."""
+    alerts = [
+        AlertNote(
+            id=alert.id,
+            level=alert.level,
+            headline=" ".join(alert.headline.split()),
+            text=" ".join(alert.text.split()),
+            rule=firing.rule.id,
+            citations=list(firing.rule.citations),
+        )
+        for firing in sorted(firings, key=lambda f: f.rule.position)
+        if (alert := firing.rule.then.alert)
+    ]
+    return sorted(alerts, key=lambda a: ALERT_LEVELS.index(a.level))
 
 
 def _cautions(firings: list[Firing]) -> list[CautionNote]:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from spinepath.kb.model import (
+    AlertLevel,
     Concordance,
     GuidelineCitation,
     GuidelineNote,
@@ -23,7 +24,9 @@ from spinepath.kb.model import (
     Verdict,
 )
 
-StageStatus = Literal["tried", "current", "upcoming"]
+#: ``after_specialist_assessment``: a stage beyond the referral a red flag calls for; it
+#: applies only once a specialist has assessed the red flag.
+StageStatus = Literal["tried", "current", "upcoming", "after_specialist_assessment"]
 
 
 class _Out(BaseModel):
@@ -50,6 +53,10 @@ class Option(_Out):
     rules: list[str]
     citations: list[SeedCitation | GuidelineCitation]
     evidence: Evidence
+    #: Offered by the seeds while guidelines diverge for this case: never shown as settled.
+    contested: bool
+    #: Rules that held the verdict down (a fact not stated, a case the sources do not cover).
+    capped_by: list[str]
 
 
 class StageResult(_Out):
@@ -66,6 +73,17 @@ class CautionNote(_Out):
     text: str
     rule: str
     stage: StageId
+    citations: list[SeedCitation | GuidelineCitation]
+
+
+class AlertNote(_Out):
+    """What comes before any pathway; the first is the headline of every output."""
+
+    id: str
+    level: AlertLevel
+    headline: str
+    text: str
+    rule: str
     citations: list[SeedCitation | GuidelineCitation]
 
 
@@ -87,7 +105,15 @@ class Pathway(_Out):
     knowledge_version: str
     knowledge_last_review: str
     disclaimer: str
+    #: Who has reviewed the knowledge base; shown beside the disclaimer, at the top.
+    review_status: str
     case: dict[str, Any]
+    #: The red-flag screen: ``emergency``, ``urgent``, ``none`` or ``not_asked``.
+    red_flag_screen: Literal["emergency", "urgent", "none", "not_asked"]
+    #: Emergencies, urgent referrals and screening steps, most pressing first.
+    alerts: list[AlertNote]
+    #: The one line every output puts first: the top alert's headline, or the current stage.
+    headline: str
     current_stage: StageId
     stages: list[StageResult]
     cautions: list[CautionNote]

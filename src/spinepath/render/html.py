@@ -74,6 +74,8 @@ def collect_references(
 ) -> References:
     """Number every citation of the report in the order the report shows them."""
     references = References(kb)
+    for alert in pathway.alerts:
+        references.add(alert.citations)
     for stage in pathway.stages:
         for option in stage.options:
             references.add(option.citations)
@@ -92,11 +94,9 @@ EXPLORE_SHOWN = 8
 
 
 def diverges(option: Option) -> bool:
-    """Whether an option's verdict must be qualified as the seeds' view only."""
-    return option.evidence.concordance == "diverges" and option.verdict in (
-        "recommended",
-        "consider",
-    )
+    """Whether an option's verdict must be qualified as the seeds' view only (decided in the
+    pathway: ``Option.contested``)."""
+    return option.contested
 
 
 def marker(option: Option) -> str:
@@ -192,6 +192,7 @@ def _environment() -> Any:
     env.filters["css_string"] = css_string
     env.filters["marker"] = marker
     env.tests["diverging"] = diverges
+    env.filters["status"] = words.status_word
     return env
 
 
@@ -279,7 +280,6 @@ def render_what_if_html(
             references=references.entries(),
             version=__version__,
             knowledge_version=kb.meta.version,
-            disclaimer=" ".join(kb.meta.disclaimer.split()),
-            diverging={o for o, note in kb.evidence.items() if note.concordance == "diverges"},
+            disclaimer=words.full_disclaimer(kb),
         )
     )

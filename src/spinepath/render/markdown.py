@@ -44,6 +44,7 @@ def _environment() -> Any:
     env.filters["value"] = words.value_word
     env.filters["fact"] = words.fact_word
     env.filters["glance_name"] = glance_name
+    env.filters["status"] = words.status_word
     env.filters["short_reference"] = words.short_reference
     env.filters["concordance"] = words.CONCORDANCE_WORDS.__getitem__
     return env

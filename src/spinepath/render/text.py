@@ -33,6 +33,8 @@ def _environment() -> Any:
     env.filters["short_reference"] = words.short_reference
     env.filters["concordance"] = words.CONCORDANCE_WORDS.__getitem__
     env.filters["verdict_or_absent"] = lambda v: words.VERDICT_WORDS.get(v, v)
+    env.filters["status"] = words.status_word
+    env.filters["alert_level"] = words.ALERT_WORDS.__getitem__
     return env
 
 
@@ -97,7 +99,7 @@ def render_explanation(kb: KnowledgeBase, kind: str, explanation: dict[str, Any]
         .render(
             kind=kind,
             e=explanation,
-            disclaimer=" ".join(kb.meta.disclaimer.split()),
+            disclaimer=words.full_disclaimer(kb),
             where=lambda c: words.where(kb, c),
         )
     )
@@ -123,7 +125,7 @@ def render_what_if(
             d=difference,
             e=exploration,
             empty=difference is not None and is_empty(difference),
-            disclaimer=" ".join(kb.meta.disclaimer.split()),
+            disclaimer=words.full_disclaimer(kb),
             where=lambda c: words.where(kb, c),
         )
     )

@@ -20,7 +20,27 @@ CONCORDANCE_WORDS = {
     "not_addressed": "one side is silent",
 }
 
-STATUS_WORDS = {"tried": "tried", "current": "current", "upcoming": "upcoming"}
+STATUS_WORDS = {
+    "tried": "tried",
+    "current": "current",
+    "upcoming": "upcoming",
+    "after_specialist_assessment": "after specialist assessment",
+}
+
+ALERT_WORDS = {"emergency": "EMERGENCY", "urgent": "URGENT", "screen": "FIRST STEP"}
+
+
+def status_word(status: str) -> str:
+    return STATUS_WORDS[status]
+
+
+RED_FLAG_SCREEN_WORDS: dict[object, str] = {
+    "any": "at least one present",
+    "emergency": "an emergency one present",
+    "urgent": "an urgent one present (no emergency)",
+    "none": "checked, none present",
+    None: "not stated (never asked)",
+}
 
 
 def value_word(value: Any) -> str:
@@ -43,7 +63,7 @@ def fact_word(key: str) -> str:
 def condition_words(condition: Condition) -> str:
     """One condition of a rule, in domain words."""
     if condition.kind == "red_flags":
-        return "a red flag is present" if condition.values[0] == "any" else "no red flag"
+        return "red flags: " + " or ".join(RED_FLAG_SCREEN_WORDS[v] for v in condition.values)
     if condition.kind == "no_option_in":
         return f"no option was found for the {fact_word(condition.subject)} stage"
     if condition.kind == "intermediate":
@@ -111,12 +131,21 @@ def short_reference(citation: SeedCitation | GuidelineCitation) -> str:
 
 
 def glance_name(option: Any, verdict: str = "") -> str:
-    """An option's name (and verdict), qualified where guidelines diverge.
+    """An option's name (and verdict), qualified where it is contested.
 
-    An option on which guidelines diverge is never presented as settled, in the
-    summary or in the detail.
+    A contested option (``Option.contested``, decided in the pathway) is never
+    presented as settled, in the summary or in the detail.
     """
     label = f"{option.name}: {verdict}" if verdict else option.name
-    if option.evidence.concordance == "diverges" and option.verdict in ("recommended", "consider"):
+    if option.contested:
         return f"{label} (the seeds' view; guidelines diverge)"
     return label
+
+
+def full_disclaimer(kb: KnowledgeBase) -> str:
+    """The disclaimer with who has reviewed the knowledge base, for outputs without a pathway."""
+    return (
+        " ".join(kb.meta.disclaimer.split())
+        + f" Knowledge base {kb.meta.version}, last reviewed {kb.meta.last_review} by "
+        + f"{kb.meta.reviewed_by}."
+    )

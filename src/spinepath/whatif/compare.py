@@ -36,6 +36,8 @@ def compare(before: Pathway, after: Pathway) -> dict[str, Any]:
                 "rationale": responsible.rationale,
                 "citations": responsible.citations,
                 "evidence_marker": responsible.evidence.marker,
+                # Read from the pathway after the change, never recomputed here.
+                "contested": now.contested if now else False,
             }
         )
     cautions_before = {c.id: c for c in before.cautions}
@@ -49,6 +51,7 @@ def compare(before: Pathway, after: Pathway) -> dict[str, Any]:
             if before.case[key] != after.case[key]
         },
         "current_stage": {"before": before.current_stage, "after": after.current_stage},
+        "headline": {"before": before.headline, "after": after.headline},
         "stage_moves": STAGE_ORDER.index(after.current_stage)
         - STAGE_ORDER.index(before.current_stage),
         "options": options,
