@@ -14,13 +14,32 @@ from spinepath.case.model import UNKNOWN, Case
 from spinepath.kb.model import KnowledgeBase
 from spinepath.pathway.model import Pathway
 from spinepath.verify.cones import Unit
+from spinepath.verify.space import GATE_MONTHS
 
-#: What a surgical recommendation needs (source 000), as (key, value) pairs.
-SURGICAL_GATES: tuple[tuple[str, str], ...] = (
+#: What a surgical recommendation needs (source 000), as (key, value) pairs; besides, the
+#: pain must have lasted "many months" (:data:`~spinepath.verify.space.GATE_MONTHS`) and the
+#: red flags must have been checked and found absent.
+SURGICAL_GATES: tuple[tuple[str, object], ...] = (
     ("conservative_care", "failed"),
     ("non_invasive_therapy", "failed"),
     ("daily_life", "cannot_live_normally"),
+    ("prior_fusion", False),
 )
+CHRONIC_ONSETS = ("chronic", "acute_on_chronic")
+
+
+def unmet_surgical_gates(case: Case) -> list[str]:
+    """The gates of a surgical recommendation this case does not meet."""
+    unmet = [k for k, v in SURGICAL_GATES if not _same(getattr(case, k), v)]
+    if case.symptom_months is None or case.symptom_months < GATE_MONTHS:
+        unmet.append("symptom_months")
+    if case.red_flags != []:
+        unmet.append("red_flags")
+    return unmet
+
+
+def _same(a: object, b: object) -> bool:
+    return type(a) is type(b) and a == b
 
 
 @dataclass
@@ -83,6 +102,10 @@ class CaseContext:
         self.tally.uncovered.setdefault(group, Group()).add(self.weight, self.where, self.data)
 
 
+def _unknown(value: object) -> bool:
+    return value is None or (isinstance(value, str) and value == UNKNOWN)
+
+
 class Checker:
     """The checks of one knowledge base."""
 
@@ -99,7 +122,14 @@ class Checker:
             getattr(self, "_" + unit.kind)(ctx, pathway, unit.name)
 
     def _stage(self, ctx: CaseContext, pathway: Pathway, _name: str) -> None:
-        if ctx.case.red_flags:
+        flags = ctx.case.red_flags
+        top = pathway.alerts[0] if pathway.alerts else None
+        if flags is None and (top is None or top.level != "screen"):
+            ctx.violation("red flags never asked put the screen first", pathway.current_stage)
+        level = self.kb.red_flag_level(flags)
+        if level in ("emergency", "urgent") and (top is None or top.level != level):
+            ctx.violation(f"an {level} red flag heads the output as {level}", pathway.headline)
+        if flags:
             first = pathway.stages[0] if pathway.stages else None
             if not (
                 pathway.current_stage == "referral"
@@ -129,8 +159,12 @@ class Checker:
                 f"{option_id}: {sorted(recommending)} vs {sorted(forbidding)}",
             )
         case = ctx.case
+        if case.red_flags and option.verdict == "recommended" and self.stage_of[option_id] != (
+            "referral"
+        ):
+            ctx.violation("with a red flag, only the referral is recommended", option_id)
         if self.stage_of[option_id] == "surgical" and option.verdict == "recommended":
-            unmet = [k for k, v in SURGICAL_GATES if getattr(case, k) != v]
+            unmet = unmet_surgical_gates(case)
             if unmet:
                 ctx.violation(
                     "surgery recommended only when everything failed and daily life is impossible",
@@ -138,12 +172,12 @@ class Checker:
                 )
         if (
             option_id == "cortisone_injection"
-            and case.onset == "chronic"
+            and case.onset in CHRONIC_ONSETS
             and "recommended" in (option.verdict, option.verdict_when_reached)
         ):
             ctx.violation("cortisone never recommended for chronic pain", option.rule)
         if option.verdict_when_reached == "recommended":
-            unknown = [k for k in self.reads[option.rule] if getattr(case, k) in (UNKNOWN, None)]
+            unknown = [k for k in self.reads[option.rule] if _unknown(getattr(case, k))]
             if unknown:
                 ctx.violation(
                     "no recommendation rests on an unknown fact",

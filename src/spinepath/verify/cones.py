@@ -17,11 +17,12 @@ else held at the default case. This is the second, structural, reduction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from spinepath.engine.compiler import dependencies
 from spinepath.kb.model import KnowledgeBase, Rule
-from spinepath.verify.space import CHECK_SETS, Space
+from spinepath.verify.space import GATE_KEYS, Space
 
 
 def rule_cones(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
@@ -36,10 +37,8 @@ def rule_cones(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
             return frozenset()
         keys: set[str] = set()
         for condition in rule.when:
-            if condition.kind == "case":
-                keys.add(condition.subject)
-            elif condition.kind == "red_flags":
-                keys.add("red_flags")
+            if condition.key is not None:  # a case fact, a measure's number, the red flags
+                keys.add(condition.key)
         for dep in depends_on[rule.id]:
             keys |= cone(dep, (*seen, rule.id))
         cones[rule.id] = frozenset(keys)
@@ -62,9 +61,10 @@ class Unit:
 
 @dataclass
 class Block:
-    """A set of dimensions enumerated in full, and the units checked in it."""
+    """A set of dimensions of ``space`` enumerated in full, and the units checked in it."""
 
     dims: frozenset[str]
+    space: Space
     units: list[Unit] = field(default_factory=list)
     size: int = 0
 
@@ -79,9 +79,11 @@ def units(kb: KnowledgeBase) -> list[Unit]:
             keys |= cones[rule.id]
         return frozenset(keys)
 
-    stage_keys = of([r for r in kb.rules if r.then.current_stage]) | {"red_flags"}
+    # Caps and alerts weigh on every option's shown verdict and on the headline.
+    shaping = [r for r in kb.rules if r.then.current_stage or r.then.cap or r.then.alert]
+    stage_keys = of(shaping) | {"red_flags"}
     found = [Unit("stage", "current stage", stage_keys)]
-    gate_keys = frozenset(k for k in CHECK_SETS if k != "onset")
+    gate_keys = GATE_KEYS | {"red_flags"}
     for stage in kb.stages:
         option_rules: list[Rule] = []
         for treatment in stage.treatments:
@@ -106,9 +108,12 @@ def units(kb: KnowledgeBase) -> list[Unit]:
     return found
 
 
-def blocks(kb: KnowledgeBase, space: Space) -> list[Block]:
-    """The maximal blocks to enumerate, each with the units checked in it (largest first)."""
-    found = units(kb)
+def blocks(
+    kb: KnowledgeBase, space: Space, select: Callable[[Unit], bool] = lambda unit: True
+) -> list[Block]:
+    """The maximal blocks to enumerate for the ``select``-ed units, each with the units
+    checked in it (largest first)."""
+    found = [unit for unit in units(kb) if select(unit)]
     for unit in found:
         unit.dims = frozenset(space.dimension_of(k) for k in unit.keys)
     distinct = sorted({u.dims for u in found}, key=lambda d: (-len(d), sorted(d)))
@@ -116,7 +121,7 @@ def blocks(kb: KnowledgeBase, space: Space) -> list[Block]:
     for dims in distinct:
         if not any(dims <= other for other in maximal):
             maximal.append(dims)
-    result = [Block(dims=dims) for dims in maximal]
+    result = [Block(dims=dims, space=space) for dims in maximal]
     for block in result:
         block.size = 1
         for dim in space.dims(block.dims):

@@ -20,6 +20,7 @@ from spinepath.kb.loading import load_knowledge
 from spinepath.kb.model import KnowledgeBase
 from spinepath.verify.checks import CaseContext, Checker, Tally
 from spinepath.verify.cones import Block, blocks
+from spinepath.verify.context import context_keys, quotient
 from spinepath.verify.space import Dimension, Space, ValueClass, build_space
 
 CHUNK = 1500
@@ -30,16 +31,21 @@ class Plan:
     """The space, its blocks, and how to turn a (block, index) pair into a case."""
 
     kb: KnowledgeBase
+    #: The space of value classes; each block is enumerated over its own space (this one,
+    #: or the one whose context is reduced to behaviours, see :mod:`~spinepath.verify.context`).
     space: Space
     blocks: list[Block]
 
     @classmethod
     def of(cls, kb: KnowledgeBase) -> Plan:
         space = build_space(kb)
-        return cls(kb, space, blocks(kb, space))
+        keys = context_keys(kb, space)
+        inside = blocks(kb, space, lambda unit: unit.keys <= keys)
+        outside = blocks(kb, quotient(kb, space, keys), lambda unit: not unit.keys <= keys)
+        return cls(kb, space, sorted([*inside, *outside], key=lambda b: -b.size))
 
     def block_dims(self, block: Block) -> list[Dimension]:
-        return self.space.dims(block.dims)
+        return block.space.dims(block.dims)
 
     def assignment(self, block: Block, index: int) -> dict[str, ValueClass]:
         """The ``index``-th combination of classes of the block (mixed radix, last dim fastest)."""
@@ -52,7 +58,7 @@ class Plan:
     def weight(self, block: Block, chosen: dict[str, ValueClass]) -> int:
         """How many valid raw cases this enumerated case stands for."""
         inside = math.prod(c.raw for c in chosen.values())
-        outside = math.prod(d.raw_valid for d in self.space.dimensions if d.name not in block.dims)
+        outside = math.prod(d.raw_valid for d in block.space.dimensions if d.name not in block.dims)
         return inside * outside
 
     def cases(
@@ -61,27 +67,27 @@ class Plan:
         block = self.blocks[block_index]
         for index in range(start, stop):
             chosen = self.assignment(block, index)
-            yield index, self.space.case_data(chosen), self.weight(block, chosen)
+            yield index, block.space.case_data(chosen), self.weight(block, chosen)
 
 
 _WORKER: dict[str, Any] = {}
 
 
-def _prime(kb: KnowledgeBase) -> None:
+def _prime(kb: KnowledgeBase, plan: Plan | None = None) -> None:
     """Make ``kb`` the knowledge base this process checks (forked workers inherit it)."""
     _WORKER.clear()
-    _worker_state(kb)
+    _worker_state(kb, plan)
 
 
 def _worker_state(
-    kb: KnowledgeBase | None = None,
+    kb: KnowledgeBase | None = None, plan: Plan | None = None
 ) -> tuple[Plan, Checker, Callable[[Case], Any]]:
     kb = kb or _WORKER.get("kb") or load_knowledge()
     if _WORKER.get("kb") is not kb:
         from spinepath.pathway.build import assess
 
         _WORKER["kb"] = kb
-        _WORKER["plan"] = Plan.of(kb)
+        _WORKER["plan"] = plan if plan is not None and plan.kb is kb else Plan.of(kb)
         _WORKER["checker"] = Checker(kb)
         _WORKER["assess"] = lambda case: assess(case, kb)
     return _WORKER["plan"], _WORKER["checker"], _WORKER["assess"]
@@ -121,7 +127,7 @@ def enumerate_all(
     started = time.perf_counter()
     todo = tasks(plan)
     total = Tally()
-    _prime(plan.kb)
+    _prime(plan.kb, plan)
     if workers <= 1:
         for task in todo:
             total.merge(check_range(task))

@@ -16,10 +16,14 @@ classes by the value sets that anything downstream tests them against:
 - the value sets the safety invariants test (see :data:`CHECK_SETS`).
 
 One representative per class is therefore enough. ``red_flags`` is read only
-as any/none, so its 64 subsets form two classes. The keys that the case model
-couples through contradictions (:data:`COUPLED`) form one joint dimension whose
-values are only the *valid* combinations, so that contradictory cases are
-excluded (and counted) rather than checked.
+through its screen (never asked, none, urgent, emergency), so its 64 subsets and
+"never asked" form at most four classes. A number that a measure reads in bands
+(``measures.yaml``) takes as values the edges of its bands and of the case
+model's contradictions, plus "not stated"; numbers are counted by these
+representatives, not by every whole number. The keys that the case model couples
+through contradictions (:data:`COUPLED`) form joint dimensions whose values are
+only the *valid* combinations, so that contradictory cases are excluded (and
+counted) rather than checked.
 """
 
 from __future__ import annotations
@@ -29,26 +33,44 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from spinepath.case.model import CASE_KEYS, UNKNOWN, Case, allowed_values
+from spinepath.case.model import ACUTE_MAX_MONTHS, CASE_KEYS, UNKNOWN, Case, allowed_values
 from spinepath.kb.model import KnowledgeBase
 
-#: Keys the case model couples through ``Case.contradictions``: enumerated jointly.
-COUPLED: tuple[str, ...] = (
-    "herniation",
-    "prior_discectomy",
-    "discectomy_outcome",
-    "large_lamina_removal",
+#: Groups of keys the case model couples through ``Case.contradictions``: each group is
+#: enumerated jointly, over its valid combinations only.
+COUPLED_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("herniation", "prior_discectomy", "discectomy_outcome", "large_lamina_removal"),
+    ("onset", "symptom_months", "conservative_care"),
 )
+COUPLED: tuple[str, ...] = COUPLED_GROUPS[0]
 
-#: Value sets the safety invariants of :mod:`spinepath.verify.checks` test.
+#: Where the case model's contradictions cut a number, besides the measures' bands.
+CONTRADICTION_EDGES: dict[str, tuple[int, ...]] = {
+    "symptom_months": (0, 1, ACUTE_MAX_MONTHS, ACUTE_MAX_MONTHS + 1),
+}
+
+#: The surgical gate on duration: source 000's "many months/years", read as six or more.
+GATE_MONTHS = 6
+
+#: Value sets the safety invariants of :mod:`spinepath.verify.checks` test (numbers as
+#: predicates over their representatives, see :func:`tested_sets`).
 CHECK_SETS: dict[str, list[frozenset[object]]] = {
     "conservative_care": [frozenset({"failed"})],
     "non_invasive_therapy": [frozenset({"failed"})],
     "daily_life": [frozenset({"cannot_live_normally"})],
-    "onset": [frozenset({"chronic"})],
+    "onset": [frozenset({"chronic", "acute_on_chronic"})],
+    "prior_fusion": [frozenset({False})],
 }
+#: Keys the surgical-gate invariant reads (see :mod:`spinepath.verify.checks`).
+GATE_KEYS: frozenset[str] = frozenset(
+    {"conservative_care", "non_invasive_therapy", "daily_life", "prior_fusion", "symptom_months"}
+)
 
-RED_FLAG_EXAMPLE = "cauda_equina"
+#: One red-flag list per screen, and how many of the 64 subsets (or "never asked") it stands for.
+RED_FLAG_EXAMPLES: dict[str, tuple[str, ...]] = {
+    "emergency": ("cauda_equina",),
+    "urgent": ("cancer_history",),
+}
 UNKNOWN_VALUES = frozenset({UNKNOWN, None})
 
 
@@ -116,7 +138,7 @@ class Space:
 
     def case_data(self, assignment: dict[str, ValueClass]) -> dict[str, Any]:
         """A case mapping for one class per dimension (dimensions left out stay at defaults)."""
-        data: dict[str, Any] = {"onset": "acute"}
+        data: dict[str, Any] = {"onset": "chronic"}
         for dim in self.dimensions:
             chosen = assignment.get(dim.name) or self.default(dim)
             values = chosen.representative
@@ -124,7 +146,7 @@ class Space:
                 values = (values,)
             for key, value in zip(dim.keys, values, strict=True):
                 if not _is_default(key, value):
-                    data[key] = list(value) if key == "red_flags" else value
+                    data[key] = list(value) if isinstance(value, tuple) else value
         return data
 
     @staticmethod
@@ -146,18 +168,13 @@ def _same(a: object, b: object) -> bool:
 
 def _default_value(key: str) -> object:
     if key == "onset":
-        return "acute"
-    if key == "red_flags":
-        return ()
-    default = Case.model_fields[key].default
-    return default
+        return "chronic"
+    return Case.model_fields[key].default
 
 
 def _is_default(key: str, value: object) -> bool:
     if key == "onset":
         return False
-    if key == "red_flags":
-        return not value
     return _same(value, _default_value(key))
 
 
@@ -171,6 +188,27 @@ def _shown(value: object) -> str:
     return str(value)
 
 
+def number_values(kb: KnowledgeBase, key: str) -> tuple[object, ...] | None:
+    """The representatives of a number some measure reads: band and contradiction edges,
+    and not stated; ``None`` for a number no measure reads."""
+    edges = {
+        edge
+        for measure in kb.measures.values()
+        if measure.key == key
+        for band in measure.bands
+        for edge in (band.low, band.high)
+    }
+    if not edges:
+        return None
+    edges |= set(CONTRADICTION_EDGES.get(key, ()))
+    return (None, *sorted(edges))
+
+
+def key_values(kb: KnowledgeBase, key: str) -> tuple[object, ...] | None:
+    """The values a key takes in the space: its categories, or a number's representatives."""
+    return allowed_values(key) or number_values(kb, key)
+
+
 def tested_sets(kb: KnowledgeBase) -> dict[str, list[frozenset[object]]]:
     """For each case key, every value set something tests it against (see module docstring)."""
     sets: dict[str, list[frozenset[object]]] = {}
@@ -182,6 +220,12 @@ def tested_sets(kb: KnowledgeBase) -> dict[str, list[frozenset[object]]]:
 
     for rule in kb.rules:
         for condition in rule.when:
+            if condition.kind == "measure" and condition.key:
+                measure = kb.measures[condition.subject]
+                numbers = number_values(kb, condition.key) or ()
+                inside = (n for n in numbers if measure.band(n) in condition.values)  # type: ignore[arg-type]
+                add(condition.key, frozenset(inside))
+                add(condition.key, frozenset({None}))
             if condition.kind == "case":
                 values = frozenset(condition.values)
                 add(condition.subject, values)
@@ -194,6 +238,8 @@ def tested_sets(kb: KnowledgeBase) -> dict[str, list[frozenset[object]]]:
     for key, value_sets in CHECK_SETS.items():
         for values in value_sets:
             add(key, values)
+    months = number_values(kb, "symptom_months") or ()
+    add("symptom_months", frozenset(m for m in months if isinstance(m, int) and m >= GATE_MONTHS))
     return sets
 
 
@@ -219,13 +265,16 @@ def build_space(kb: KnowledgeBase) -> Space:
     sets = tested_sets(kb)
     dims: list[Dimension] = []
     held: dict[str, str] = {}
+    coupled_keys = {key for group in COUPLED_GROUPS for key in group}
     for key in CASE_KEYS:
-        if key in COUPLED[1:] or key == "red_flags":
+        if key == "red_flags":
             continue
-        if key == COUPLED[0]:
-            dims.append(_coupled_dimension(sets))
+        if key in coupled_keys:
+            group = next(g for g in COUPLED_GROUPS if key in g)
+            if key == group[0]:
+                dims.append(_coupled_dimension(kb, group, sets))
             continue
-        values = allowed_values(key)
+        values = key_values(kb, key)
         if values is None:
             held[key] = (
                 "a number or text: no rule may test it (the loader refuses), held not stated"
@@ -250,23 +299,31 @@ def build_space(kb: KnowledgeBase) -> Space:
 
 
 def _red_flag_dimension(kb: KnowledgeBase) -> Dimension:
+    """Never asked, none, urgent only, emergency: the four screens rules and checks tell apart."""
     flags = allowed_values_red_flags()
-    raw = 2 ** len(flags)
-    read = any(c.kind == "red_flags" for r in kb.rules for c in r.when)
-    any_class = ValueClass(representative=(RED_FLAG_EXAMPLE,), members=("any",), raw=raw - 1)
-    none_class = ValueClass(representative=(), members=("none",), raw=1)
-    if not read:
-        classes: tuple[ValueClass, ...] = (
-            ValueClass(representative=(), members=("none", "any"), raw=raw),
-        )
-    else:
-        classes = (none_class, any_class)
+    emergency = [f for f in flags if kb.red_flags[f].level == "emergency"]
+    subsets = 2 ** len(flags)
+    with_emergency = subsets - 2 ** (len(flags) - len(emergency))
+    classes = (
+        ValueClass(representative=None, members=("never asked",), raw=1),
+        ValueClass(representative=(), members=("none",), raw=1),
+        ValueClass(
+            representative=RED_FLAG_EXAMPLES["urgent"],
+            members=("urgent only",),
+            raw=subsets - 1 - with_emergency,
+        ),
+        ValueClass(
+            representative=RED_FLAG_EXAMPLES["emergency"],
+            members=("emergency",),
+            raw=with_emergency,
+        ),
+    )
     return Dimension(
         "red_flags",
         ("red_flags",),
         classes,
-        raw_values=raw,
-        why=f"{raw} subsets of {len(flags)} flags; rules test only any/none",
+        raw_values=subsets + 1,
+        why=f"{subsets} subsets of {len(flags)} flags and never asked; rules read the screen",
     )
 
 
@@ -278,20 +335,22 @@ def allowed_values_red_flags() -> tuple[str, ...]:
     return typing.get_args(RedFlag)
 
 
-def _coupled_dimension(sets: dict[str, list[frozenset[object]]]) -> Dimension:
-    per_key = [list(allowed_values(k) or ()) for k in COUPLED]
+def _coupled_dimension(
+    kb: KnowledgeBase, group: tuple[str, ...], sets: dict[str, list[frozenset[object]]]
+) -> Dimension:
+    per_key = [list(key_values(kb, k) or ()) for k in group]
     combos = list(itertools.product(*per_key))
-    valid = [combo for combo in combos if not _contradicts(combo)]
+    valid = [combo for combo in combos if not _contradicts(group, combo)]
 
     def signature(combo: tuple[Any, ...]) -> Any:
         return tuple(
             tuple(_vkey(value) in s for s in sets.get(key, []))
-            for key, value in zip(COUPLED, combo, strict=True)
+            for key, value in zip(group, combo, strict=True)
         )
 
     return Dimension(
-        "+".join(COUPLED),
-        COUPLED,
+        "+".join(group),
+        group,
         _classes(valid, signature),
         raw_values=len(combos),
         excluded=len(combos) - len(valid),
@@ -299,12 +358,12 @@ def _coupled_dimension(sets: dict[str, list[frozenset[object]]]) -> Dimension:
     )
 
 
-def _contradicts(combo: tuple[Any, ...]) -> bool:
+def _contradicts(group: tuple[str, ...], combo: tuple[Any, ...]) -> bool:
     """Whether the case model rejects these coupled values (the rest held at defaults)."""
     from pydantic import ValidationError
 
-    data: dict[str, Any] = {"onset": "acute"}
-    for key, value in zip(COUPLED, combo, strict=True):
+    data: dict[str, Any] = {"onset": "chronic"}
+    for key, value in zip(group, combo, strict=True):
         if not _is_default(key, value):
             data[key] = value
     try:

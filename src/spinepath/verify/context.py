@@ -1,0 +1,155 @@
+"""The third reduction: the case's *context* taken as one dimension of distinct behaviours.
+
+The context is what decides where a case stands and how far its verdicts may go:
+the keys read by the rules that conclude a current stage, a cap or an alert, and
+the keys of the safety invariants' gates (how long and how bad the pain is, what
+has been tried, daily life, the red-flag screen, an earlier fusion). Their
+product is large (tens of thousands of value-class combinations) while the
+findings that choose an operation are read by other rules; joined, the two would
+make blocks of tens of millions of cases.
+
+A *context rule* is one whose cone (:func:`~spinepath.verify.cones.rule_cones`)
+lies inside the context keys: whether it fires, and what it concludes, is a
+function of the context alone. Units whose keys lie inside the context (the
+current stage, the alerts, the options and cautions of context rules) are
+checked in blocks over the full product of the context's value classes, as
+before. The other units (an operation chosen by findings, a caution on findings)
+see the context only through:
+
+- the intermediates context rules establish, where a non-context rule reads them;
+- the value of every context key that a non-context rule reads directly;
+- the current stage (so every stage's status), the caps on each stage, and the
+  options context rules speak to (they join the verdicts of the same option);
+- what the invariants read from the context: the unmet surgical gates, the
+  red-flag screen, whether the onset is chronic.
+
+Two context assignments that agree on all of these give every such unit the same
+conclusions, pathway parts and check results, for any findings. So for these
+units one representative per *behaviour* is enough: the context keys become one
+joint dimension whose classes are the behaviours, each weighted by the raw cases
+it stands for. The behaviours are found by running the engine on every
+combination of the context's value classes, with the findings held at the
+default case (sound by the cone argument: context rules do not read findings).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from typing import Any
+
+from spinepath.case.model import Case
+from spinepath.engine.runner import engine_for
+from spinepath.kb.model import KnowledgeBase
+from spinepath.verify.checks import CHRONIC_ONSETS, unmet_surgical_gates
+from spinepath.verify.cones import rule_cones
+from spinepath.verify.space import GATE_KEYS, Dimension, Space, ValueClass
+
+
+def _gates_that_matter(case: Case, then: list[Any]) -> list[str]:
+    """The unmet surgical gates, where the gate invariant can see them: a surgical option is
+    shown as recommended only at a current, uncapped surgical stage."""
+    current = [t.current_stage for t in then if t.current_stage]
+    capped = any(t.cap and "surgical" in t.cap.stages for t in then)
+    if current != ["surgical"] or capped:
+        return []
+    return unmet_surgical_gates(case)
+
+
+def context_keys(kb: KnowledgeBase, space: Space) -> frozenset[str]:
+    """Every key of a dimension that the stage, cap and alert rules or the gates read.
+
+    A context rule that lists a missing fact outside the context pulls that fact's
+    dimension in too, since what it concludes then depends on that fact.
+    """
+    cones = rule_cones(kb)
+    keys: set[str] = set(GATE_KEYS) | {"red_flags"}
+    for rule in kb.rules:
+        if rule.then.current_stage or rule.then.cap or rule.then.alert:
+            keys |= cones[rule.id]
+    while True:
+        widened = {k for dim in space.dimensions if set(dim.keys) & keys for k in dim.keys}
+        for rule in kb.rules:
+            if cones[rule.id] <= widened:
+                widened |= set(rule.then.missing_facts)
+        if widened == keys:
+            return frozenset(keys)
+        keys = widened
+
+
+def quotient(kb: KnowledgeBase, space: Space, keys: frozenset[str]) -> Space:
+    """``space`` with its context dimensions replaced by one dimension of behaviours, as
+    seen by the units outside the context (see the module docstring)."""
+    context = [dim for dim in space.dimensions if set(dim.keys) <= keys]
+    cones = rule_cones(kb)
+    context_rules = {rule.id for rule in kb.rules if cones[rule.id] <= keys}
+    read_intermediates = {
+        c.subject
+        for rule in kb.rules
+        if rule.id not in context_rules
+        for c in rule.when
+        if c.kind == "intermediate"
+    }
+    read_directly = sorted(
+        {
+            c.key
+            for rule in kb.rules
+            if rule.id not in context_rules
+            for c in rule.when
+            if c.key is not None and c.key in keys
+        }
+    )
+    engine = engine_for(kb)
+    flat_keys = tuple(k for dim in context for k in dim.keys)
+    groups: dict[str, list[tuple[tuple[Any, ...], int, str]]] = {}
+    for combo in itertools.product(*(dim.classes for dim in context)):
+        assignment = {dim.name: cls for dim, cls in zip(context, combo, strict=True)}
+        data = space.case_data(assignment)
+        case = Case.model_validate(data)
+        firings = [f for f in engine.infer(case).firings if f.rule.id in context_rules]
+        then = [f.rule.then for f in firings]
+        signature = json.dumps(
+            [
+                sorted({n for t in then for n in t.establish if n in read_intermediates}),
+                [t.current_stage for t in then if t.current_stage],
+                sorted({(stage, t.cap.verdict) for t in then if t.cap for stage in t.cap.stages}),
+                sorted({(option, verdict) for t in then for option, verdict in t.options.items()}),
+                [getattr(case, key) for key in read_directly],
+                _gates_that_matter(case, then),
+                kb.red_flag_level(case.red_flags),
+                case.onset in CHRONIC_ONSETS,
+            ],
+            sort_keys=True,
+            default=str,
+        )
+        values = tuple(
+            v
+            for dim, cls in zip(context, combo, strict=True)
+            for v in (cls.representative if len(dim.keys) > 1 else (cls.representative,))
+        )
+        label = ";".join(cls.label() for cls in combo)
+        groups.setdefault(signature, []).append((values, math.prod(c.raw for c in combo), label))
+    classes = tuple(
+        ValueClass(
+            representative=members[0][0],
+            members=tuple(label for _, _, label in members),
+            raw=sum(raw for _, raw, _ in members),
+        )
+        for members in groups.values()
+    )
+    joint = Dimension(
+        name="context",
+        keys=flat_keys,
+        classes=classes,
+        raw_values=math.prod(dim.raw_values for dim in context),
+        excluded=math.prod(dim.raw_values for dim in context)
+        - math.prod(dim.raw_valid for dim in context),
+        why=(
+            f"{math.prod(len(d.classes) for d in context):,} combinations of "
+            f"{', '.join(d.name for d in context)} behave in {len(classes):,} distinct ways "
+            "(same context rules fired, same gates, same red-flag screen)"
+        ),
+    )
+    others = [dim for dim in space.dimensions if dim not in context]
+    return Space(dimensions=[*others, joint], held=space.held)
