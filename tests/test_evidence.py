@@ -8,7 +8,14 @@ import re
 import pytest
 
 from spinepath.case.loading import validate_case
-from spinepath.kb.model import GuidelineCitation, SeedCitation
+from spinepath.kb.model import (
+    CaseEvidence,
+    Condition,
+    EvidenceNote,
+    GuidelineCitation,
+    Position,
+    SeedCitation,
+)
 from spinepath.kb.teaching import load_teaching_cases
 from spinepath.pathway.build import assess
 from spinepath.render.text import render_pathway
@@ -105,3 +112,57 @@ def test_text_names_the_knowledge_version_and_review(kb) -> None:
     pathway = assess(validate_case(CASES[0].case))
     text = render_pathway(pathway, kb)
     assert f"knowledge base {kb.meta.version} (last reviewed {kb.meta.last_review})" in text
+
+
+# --- concordance per case ---------------------------------------------------------------
+
+
+def _note(*entries: CaseEvidence) -> EvidenceNote:
+    position = Position(text="default", citations=())
+    return EvidenceNote(
+        option="x",
+        concordance="agrees",
+        seed_evidence_level="anecdotal",
+        seed_position=position,
+        guideline_position=position,
+        marker="default",
+        by_case=entries,
+    )
+
+
+def _entry(marker: str, **when: tuple[object, ...]) -> CaseEvidence:
+    return CaseEvidence(
+        when=tuple(Condition(kind="case", subject=k, values=v) for k, v in when.items()),
+        concordance="diverges",
+        marker=marker,
+        guideline_position=Position(text=marker, citations=()),
+    )
+
+
+def test_the_first_matching_entry_wins() -> None:
+    first = _entry("first", onset=("acute",))
+    second = _entry("second", onset=("acute", "chronic"))
+    note = _note(first, second)
+    assert note.for_case({"onset": "acute"}).matched is first
+    assert note.for_case({"onset": "chronic"}).matched is second
+    assert note.for_case({"onset": "chronic"}).marker == "second"
+
+
+def test_every_condition_of_an_entry_must_hold() -> None:
+    note = _note(_entry("both", onset=("acute",), nerve_compression=(False,)))
+    assert note.for_case({"onset": "acute", "nerve_compression": False}).marker == "both"
+    assert note.for_case({"onset": "acute", "nerve_compression": True}).matched is None
+
+
+def test_matching_is_type_strict() -> None:
+    note = _note(_entry("true", prior_discectomy=(True,)), _entry("false", herniation=(False,)))
+    assert note.for_case({"prior_discectomy": 1}).matched is None
+    assert note.for_case({"herniation": 0}).matched is None
+    assert note.for_case({"prior_discectomy": True}).marker == "true"
+
+
+def test_a_missing_fact_counts_as_not_stated() -> None:
+    note = _note(_entry("not stated", daily_life=(None,)))
+    assert note.for_case({}).marker == "not stated"
+    assert note.for_case({"onset": "acute"}).marker == "not stated"
+    assert note.for_case({"daily_life": "limited"}).matched is None
