@@ -30,7 +30,20 @@ def test_every_treatment_has_an_evidence_note(kb) -> None:
     for note in kb.evidence.values():
         assert note.guideline_position.citations, note.option
         assert note.marker and note.guideline_position.text and note.seed_position.text
-        assert note.seed_evidence_level == "expert_opinion"
+
+
+#: The seeds' evidence levels, lowest first (see the header of sources.yaml).
+SEED_LEVELS = ("anecdotal", "opinion", "expert_opinion")
+
+
+def test_seed_evidence_level_is_the_lowest_of_the_seeds_cited(kb) -> None:
+    for note in kb.evidence.values():
+        cited = {c.source for c in note.seed_position.citations}
+        if not cited:
+            assert note.seed_evidence_level == "none cited", note.option
+            continue
+        levels = [kb.seeds[source].evidence_level for source in cited]
+        assert note.seed_evidence_level == min(levels, key=SEED_LEVELS.index), note.option
 
 
 def test_seed_positions_quote_verbatim(kb) -> None:
