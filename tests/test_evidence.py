@@ -179,3 +179,59 @@ def test_a_missing_fact_counts_as_not_stated() -> None:
     assert note.for_case({}).marker == "not stated"
     assert note.for_case({"onset": "acute"}).marker == "not stated"
     assert note.for_case({"daily_life": "limited"}).matched is None
+
+
+# --- guidelines that disagree, and seed advice the pathway does not follow --------------
+
+
+def _positions(kb) -> list[tuple[str, tuple]]:
+    """Every guideline text of the evidence layer, with its citations."""
+    found = [
+        (n.guideline_position.text, n.guideline_position.citations) for n in kb.evidence.values()
+    ]
+    found += [
+        (entry.guideline_position.text, entry.guideline_position.citations)
+        for note in kb.evidence.values()
+        for entry in note.by_case
+    ]
+    found += [(note.text, note.citations) for note in kb.guideline_notes]
+    return found
+
+
+def test_radiofrequency_denervation_is_shown_as_a_conflict_between_guidelines(kb) -> None:
+    note = {note.id: note for note in kb.guideline_notes}[
+        "radiofrequency_denervation_after_positive_mbb"
+    ]
+    assert {"nice-ng59", "bmj-2025-interventional-procedures"} <= {c.source for c in note.citations}
+    assert "conflict" in note.text
+    bmj = kb.guidelines["bmj-2025-interventional-procedures"]
+    assert (bmj.year, bmj.journal) == (2025, "BMJ 2025;388:e079970")
+
+
+def test_acupuncture_is_shown_as_a_disagreement_wherever_it_appears(kb) -> None:
+    mentions = [(text, cited) for text, cited in _positions(kb) if "acupuncture" in text.lower()]
+    assert mentions
+    for text, cited in mentions:
+        assert "disagree" in text and "ACP 2017" in text and "NICE" in text
+        assert {"acp-2017", "nice-ng59"} <= {c.source for c in cited}
+
+
+def test_ultrasound_is_cited_to_the_treatments_not_offered(kb) -> None:
+    mentions = [(text, cited) for text, cited in _positions(kb) if "ultrasound" in text.lower()]
+    assert mentions
+    for _, cited in mentions:
+        sections = {c.reference.section for c in cited if isinstance(c, GuidelineCitation)}
+        assert "Non-invasive treatments: treatments not offered" in sections
+    marker = kb.evidence["physical_therapy"].marker
+    assert "1.2.7" not in marker.split("ultrasound", 1)[1]
+
+
+def test_seed_traction_advice_is_shown_as_not_followed(kb) -> None:
+    note = {note.id: note for note in kb.guideline_notes}["traction_advice_not_followed"]
+    assert note.stage == "conservative"
+    assert "does not follow" in note.text
+    (seed,) = [c for c in note.citations if isinstance(c, SeedCitation)]
+    assert seed.source == "004" and "spinal traction decompression therapy" in seed.quote
+    sections = {c.reference.section for c in note.citations if isinstance(c, GuidelineCitation)}
+    assert sections == {"Non-invasive treatments: treatments not offered"}
+    assert "traction" in kb.guidelines["nice-ng59"].sections[next(iter(sections))]
