@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 
 from spinepath.case.loading import validate_case
+from spinepath.errors import KnowledgeError
+from spinepath.kb.loading import load_knowledge
 from spinepath.kb.model import (
     CaseEvidence,
     Condition,
@@ -130,6 +134,71 @@ def test_text_names_the_knowledge_version_and_review(kb) -> None:
 # --- concordance per case ---------------------------------------------------------------
 
 
+def facts(**given: object) -> dict[str, object]:
+    """A whole case's facts as the pathway has them (``onset`` defaults to chronic)."""
+    given.setdefault("onset", "chronic")
+    return validate_case(given).model_dump()
+
+
+def test_discectomy_depends_on_nerve_compression(kb) -> None:
+    note = kb.evidence["discectomy"]
+    without = note.for_case(facts(herniation=True, nerve_compression=False))
+    assert without.concordance == "diverges"
+    assert without.matched is note.by_case[0]
+    assert "guidelines diverge" in without.marker and "sciatica" in without.marker
+    unknown = note.for_case(facts(herniation=True))
+    assert unknown.concordance == "partly_agrees"
+    assert unknown.matched is note.by_case[1]
+    assert unknown.marker.startswith("depends on nerve compression")
+    sciatica = note.for_case(facts(herniation=True, nerve_compression=True))
+    assert sciatica.matched is None
+    assert (sciatica.concordance, sciatica.marker) == (note.concordance, note.marker)
+    assert sciatica.guideline_position == note.guideline_position
+
+
+def test_microdiscectomy_without_nerve_compression_diverges(kb) -> None:
+    view = kb.evidence["microdiscectomy"].for_case(facts(nerve_compression=False))
+    assert view.concordance == "diverges"
+
+
+@pytest.mark.parametrize(
+    ("given", "concordance", "marker_start"),
+    [
+        ({"onset": "chronic"}, "agrees", "agrees"),
+        ({"onset": "chronic", "nerve_compression": True}, "agrees", "agrees"),
+        ({"onset": "acute", "nerve_compression": False}, "diverges", "guidelines diverge"),
+        ({"onset": "acute"}, "partly_agrees", "depends on sciatica"),
+        ({"onset": "acute", "nerve_compression": True}, "partly_agrees", "partly"),
+    ],
+)
+def test_cortisone_depends_on_onset_and_sciatica(kb, given, concordance, marker_start) -> None:
+    view = kb.evidence["cortisone_injection"].for_case(facts(**given))
+    assert view.matched is not None
+    assert view.concordance == concordance
+    assert view.marker.startswith(marker_start)
+    assert "nice-ng59" in {c.source for c in view.guideline_position.citations}
+
+
+@pytest.mark.parametrize("option", ["laminotomy", "facetectomy_with_fusion"])
+def test_decompression_depends_on_leg_symptoms(kb, option) -> None:
+    note = kb.evidence[option]
+    for nerve_compression in (False, "unknown"):
+        view = note.for_case(
+            facts(stenosis="laminotomy_relievable", nerve_compression=nerve_compression)
+        )
+        assert view.marker.startswith("depends on leg symptoms"), nerve_compression
+    assert note.for_case(facts(nerve_compression=True)).matched is None
+
+
+@pytest.mark.parametrize("teaching", CASES, ids=[c.file for c in CASES])
+def test_every_note_gives_a_view_for_every_teaching_case(kb, teaching) -> None:
+    case = validate_case(teaching.case).model_dump()
+    for note in kb.evidence.values():
+        view = note.for_case(case)
+        assert view.marker and view.guideline_position.citations
+        assert view.matched is None or view.matched in note.by_case
+
+
 def _note(*entries: CaseEvidence) -> EvidenceNote:
     position = Position(text="default", citations=())
     return EvidenceNote(
@@ -179,6 +248,76 @@ def test_a_missing_fact_counts_as_not_stated() -> None:
     assert note.for_case({}).marker == "not stated"
     assert note.for_case({"onset": "acute"}).marker == "not stated"
     assert note.for_case({"daily_life": "limited"}).matched is None
+
+
+# --- a bad `when` in by_case fails loading ----------------------------------------------
+
+
+@pytest.fixture
+def draft(tmp_path: Path) -> Path:
+    shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
+    return tmp_path / "knowledge"
+
+
+def problems_loading(directory: Path) -> list[str]:
+    load_knowledge.cache_clear()
+    try:
+        with pytest.raises(KnowledgeError) as raised:
+            load_knowledge(directory)
+    finally:
+        load_knowledge.cache_clear()
+    return raised.value.problems
+
+
+def edit_evidence(draft: Path, old: str, new: str) -> None:
+    path = draft / "evidence.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_by_case_refuses_an_unknown_fact(draft: Path) -> None:
+    # The first `{nerve_compression: false}` in the file is discectomy's.
+    edit_evidence(draft, "when: {nerve_compression: false}", "when: {nerve_compresion: false}")
+    assert problems_loading(draft) == [
+        "evidence.yaml, discectomy, by_case 1: when.nerve_compresion: "
+        "neither a case fact nor an intermediate"
+    ]
+
+
+def test_by_case_refuses_values_outside_the_vocabulary_one_line_each(draft: Path) -> None:
+    edit_evidence(
+        draft,
+        "when: {onset: acute, nerve_compression: false}",
+        "when: {onset: subacute, nerve_compression: 0}",
+    )
+    problems = problems_loading(draft)
+    assert len(problems) == 2
+    assert all(p.startswith("evidence.yaml, cortisone_injection, by_case 2: ") for p in problems)
+    assert "when.onset: ['subacute']" in problems[0]
+    assert "when.nerve_compression: [0]" in problems[1]
+
+
+def test_by_case_tests_case_facts_only(draft: Path) -> None:
+    edit_evidence(draft, "when: {onset: chronic}", "when: {conservative_care_failed: true}")
+    assert problems_loading(draft) == [
+        "evidence.yaml, cortisone_injection, by_case 1: when.conservative_care_failed: "
+        "by_case tests case facts only"
+    ]
+
+
+def test_by_case_needs_a_guideline_citation(draft: Path) -> None:
+    edit_evidence(
+        draft,
+        "            - {source: nice-ng59, section: "
+        '"Surgical interventions: spinal decompression"}\n'
+        '            - {source: aomrc-ebi-discectomy, section: "Recommendation"}\n'
+        '            - {source: chou-2009-surgery-review, section: "Conclusions"}\n',
+        '            - {source: "000", quote: "a discectomy is best."}\n',
+    )
+    assert problems_loading(draft) == [
+        "evidence.yaml, discectomy, by_case 1: the guideline position cites no guideline"
+    ]
 
 
 # --- guidelines that disagree, and seed advice the pathway does not follow --------------
