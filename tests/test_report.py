@@ -153,7 +153,7 @@ def test_report_date_rules() -> None:
 
 def test_evidence_option_adds_positions(fusion: Pathway, kb: KnowledgeBase) -> None:
     plain, full = render_report(fusion, kb), render_report(fusion, kb, show_evidence=True)
-    label = '<span class="position-label">The seeds (expert opinion):</span>'
+    label = '<span class="position-label">The seeds (anecdotal):</span>'
     assert label not in plain and label in full
     assert len(re.findall(r'<li id="ref-', full)) >= len(re.findall(r'<li id="ref-', plain))
 

@@ -19,6 +19,7 @@ from spinepath.case.model import CASE_KEYS, allowed_values
 from spinepath.errors import KnowledgeError
 from spinepath.kb.cache import cached_knowledge
 from spinepath.kb.model import (
+    CaseEvidence,
     Citation,
     Conclusion,
     Condition,
@@ -221,6 +222,7 @@ def _evidence(
     """The evidence note of every treatment, and the guideline notes, citations resolved."""
     data = _read(path) or {}
     notes: dict[str, EvidenceNote] = {}
+    broken: set[str] = set()  # notes with a problem already reported
     for option, entry in (data.get("options") or {}).items():
         where = f"evidence.yaml, {option}"
         if option not in context.treatments:
@@ -228,19 +230,22 @@ def _evidence(
             continue
         try:
             entry = dict(entry)
+            by_case = _by_case(entry.pop("by_case", None) or [], context, where, problems)
+            if by_case is None:
+                broken.add(option)
+                continue
             for side in ("seed_position", "guideline_position"):
-                position = dict(entry[side])
-                position["citations"] = [
-                    context.citation(c) for c in position.get("citations") or []
-                ]
-                entry[side] = position
-            notes[option] = EvidenceNote.model_validate({**entry, "option": option})
+                entry[side] = _position(entry[side], context)
+            notes[option] = EvidenceNote.model_validate(
+                {**entry, "option": option, "by_case": by_case}
+            )
         except (KnowledgeError, ValidationError, KeyError, TypeError) as error:
             problems.append(f"{where}: {_first_line(error)}")
+            broken.add(option)
             continue
         if not notes[option].guideline_position.citations:
             problems.append(f"{where}: the guideline position cites no guideline")
-    for option in sorted(context.treatments - set(notes)):
+    for option in sorted(context.treatments - set(notes) - broken):
         problems.append(f"evidence.yaml: {option} has no evidence note")
     guideline_notes = []
     for entry in data.get("guideline_notes") or []:
@@ -256,6 +261,63 @@ def _evidence(
         if not note.citations:
             problems.append(f"evidence.yaml, guideline note {note.id}: cites nothing")
     return notes, tuple(guideline_notes)
+
+
+def _position(entry: Any, context: _Context) -> dict[str, Any]:
+    """A position with its citations resolved (raises :class:`KnowledgeError`)."""
+    position = dict(entry)
+    position["citations"] = [context.citation(c) for c in position.get("citations") or []]
+    return position
+
+
+def _by_case(
+    entries: Any, context: _Context, where: str, problems: list[str]
+) -> list[CaseEvidence] | None:
+    """An evidence note's ``by_case`` entries, checked; ``None`` when any has a problem.
+
+    Each ``when`` is checked as a rule's is, one line per problem, and may name
+    only case facts: the pathway picks an entry from the case alone.
+    """
+    if not isinstance(entries, list):
+        problems.append(f"{where}: by_case must be a list")
+        return None
+    found: list[str] = []
+    checked = []
+    for number, entry in enumerate(entries, start=1):
+        here = f"{where}, by_case {number}"
+        if not isinstance(entry, dict):
+            found.append(f"{here}: must be a mapping")
+            continue
+        entry = dict(entry)
+        when = entry.pop("when", None)
+        if not isinstance(when, dict) or not when:
+            found.append(f"{here}: when must name at least one case fact")
+            continue
+        conditions = []
+        before = len(found)
+        for subject, value in when.items():
+            try:
+                condition = context.condition(subject, value)
+            except KnowledgeError as error:
+                found.extend(f"{here}: {p}" for p in error.problems)
+                continue
+            if condition.kind != "case":
+                found.append(f"{here}: when.{subject}: by_case tests case facts only")
+                continue
+            conditions.append(condition)
+        try:
+            entry["guideline_position"] = _position(entry["guideline_position"], context)
+            if len(found) > before:
+                continue
+            item = CaseEvidence.model_validate({**entry, "when": conditions})
+        except (KnowledgeError, ValidationError, KeyError, TypeError) as error:
+            found.append(f"{here}: {_first_line(error)}")
+            continue
+        if not any(isinstance(c, GuidelineCitation) for c in item.guideline_position.citations):
+            found.append(f"{here}: the guideline position cites no guideline")
+        checked.append(item)
+    problems.extend(found)
+    return None if found else checked
 
 
 def _first_line(error: Exception) -> str:

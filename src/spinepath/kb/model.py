@@ -7,6 +7,7 @@ hold no mechanism. :mod:`spinepath.kb.loading` reads and checks the files, and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -130,6 +131,22 @@ Citation = SeedCitation | GuidelineCitation
 Concordance = Literal["agrees", "partly_agrees", "diverges", "not_addressed"]
 
 
+class Condition(Strict):
+    """One line of a rule's ``when``: ``subject`` must take one of ``values``.
+
+    ``kind`` says what the subject is: a case fact, a measure (a band of a number
+    of the case, see ``measures.yaml``), an intermediate conclusion, the red-flag
+    screen (``any``, ``emergency``, ``urgent``, ``none`` or ``null`` for never
+    asked), or the absence of options in a stage. ``key`` is the case key the
+    condition reads, if any.
+    """
+
+    kind: Literal["case", "measure", "intermediate", "red_flags", "no_option_in"]
+    subject: str
+    values: tuple[object, ...]
+    key: str | None = None
+
+
 class Position(Strict):
     """A position on an option, in spinepath's own words, with what it rests on."""
 
@@ -137,8 +154,49 @@ class Position(Strict):
     citations: tuple[Citation, ...]
 
 
+class CaseEvidence(Strict):
+    """Where guidelines stand on an option for the cases that match ``when``.
+
+    ``when`` is checked like a rule's: every condition names a case fact (never
+    an intermediate conclusion) and the values that satisfy it; ``None`` means
+    "not stated in the case".
+    """
+
+    when: tuple[Condition, ...] = Field(min_length=1)
+    concordance: Concordance
+    marker: str
+    guideline_position: Position
+
+    def matches(self, facts: Mapping[str, object]) -> bool:
+        """Whether every condition holds for ``facts`` (a missing key is "not stated").
+
+        Types are compared as well as values: ``True`` does not match ``1``.
+        """
+        return all(
+            any(_same(facts.get(c.subject), value) for value in c.values) for c in self.when
+        )
+
+
+class EvidenceView(Strict):
+    """An option's concordance with guidelines for one case (see :meth:`EvidenceNote.for_case`).
+
+    ``matched`` is the ``by_case`` entry that applied, or ``None`` when the
+    note's default fields apply.
+    """
+
+    concordance: Concordance
+    marker: str
+    guideline_position: Position
+    matched: CaseEvidence | None = None
+
+
 class EvidenceNote(Strict):
-    """Where an option stands between the seeds and mainstream guidelines."""
+    """Where an option stands between the seeds and mainstream guidelines.
+
+    The top-level ``concordance``, ``marker`` and ``guideline_position`` are the
+    default. ``by_case`` holds guideline positions that depend on the case (for
+    example on nerve compression); :meth:`for_case` picks the one that applies.
+    """
 
     option: str
     concordance: Concordance
@@ -146,6 +204,36 @@ class EvidenceNote(Strict):
     seed_position: Position
     guideline_position: Position
     marker: str
+    by_case: tuple[CaseEvidence, ...] = ()
+
+    def for_case(self, facts: Mapping[str, object]) -> EvidenceView:
+        """The concordance, marker and guideline position that apply to a case.
+
+        ``facts`` maps case keys to their values, as ``Case.model_dump()`` gives
+        them; a key that is missing counts as not stated (``None``). The first
+        ``by_case`` entry whose ``when`` holds wins and is returned as
+        ``matched``; when none holds, the note's default fields apply and
+        ``matched`` is ``None``. Values match only when their types match too
+        (``True`` is not ``1``).
+        """
+        for entry in self.by_case:
+            if entry.matches(facts):
+                return EvidenceView(
+                    concordance=entry.concordance,
+                    marker=entry.marker,
+                    guideline_position=entry.guideline_position,
+                    matched=entry,
+                )
+        return EvidenceView(
+            concordance=self.concordance,
+            marker=self.marker,
+            guideline_position=self.guideline_position,
+        )
+
+
+def _same(value: object, expected: object) -> bool:
+    """Equal in value and in type (YAML's ``true`` must not pass for ``1``)."""
+    return type(value) is type(expected) and value == expected
 
 
 class GuidelineNote(Strict):
@@ -203,22 +291,6 @@ class Conclusion(Strict):
     missing_facts: dict[str, str] = Field(default={})
     alert: Alert | None = None
     cap: Cap | None = None
-
-
-class Condition(Strict):
-    """One line of a rule's ``when``: ``subject`` must take one of ``values``.
-
-    ``kind`` says what the subject is: a case fact, a measure (a band of a number
-    of the case, see ``measures.yaml``), an intermediate conclusion, the red-flag
-    screen (``any``, ``emergency``, ``urgent``, ``none`` or ``null`` for never
-    asked), or the absence of options in a stage. ``key`` is the case key the
-    condition reads, if any.
-    """
-
-    kind: Literal["case", "measure", "intermediate", "red_flags", "no_option_in"]
-    subject: str
-    values: tuple[object, ...]
-    key: str | None = None
 
 
 class Rule(Strict):
