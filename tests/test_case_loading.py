@@ -22,8 +22,8 @@ def test_minimal_case_fills_defaults() -> None:
     assert dumped["facet_arthritis"] == "unknown"
     assert dumped["stenosis"] == "unknown"
     assert dumped["conservative_care"] is None
-    assert dumped["red_flags"] == []
-    assert dumped["prior_discectomy"] is False
+    assert dumped["red_flags"] is None  # never asked, not "none"
+    assert dumped["prior_discectomy"] == "unknown"  # not stated is not "no"
 
 
 def test_json_and_yaml_give_the_same_case() -> None:
@@ -43,7 +43,9 @@ def test_format_is_chosen_by_extension_or_content(tmp_path: Path) -> None:
 
 
 def test_missing_onset_is_named() -> None:
-    assert problems_of("age: 40\n") == ["case: onset: required, one of acute, chronic"]
+    assert problems_of("age: 40\n") == [
+        "case: onset: required, one of acute, chronic, acute_on_chronic"
+    ]
 
 
 def test_unknown_key_suggests_the_close_one() -> None:
@@ -130,7 +132,7 @@ def test_label_too_long() -> None:
 
 def test_unknown_enum_value() -> None:
     assert problems_of("onset: sudden\n") == [
-        "case: onset: must be one of acute, chronic (got 'sudden')"
+        "case: onset: must be one of acute, chronic, acute_on_chronic (got 'sudden')"
     ]
 
 

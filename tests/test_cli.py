@@ -26,7 +26,8 @@ def runner() -> CliRunner:
 def case_file(tmp_path: Path) -> Path:
     path = tmp_path / "case.yaml"
     path.write_text(
-        "label: Mrs Example\nonset: chronic\ndisc_degeneration: true\nherniation: false\n"
+        "label: Mrs Example\nonset: chronic\nred_flags: []\nsymptom_months: 24\n"
+        "disc_degeneration: true\nherniation: false\nprior_discectomy: false\nprior_fusion: false\n"
         "facet_arthritis: false\nfacet_hypertrophy: false\nstenosis: none\n"
         "conservative_care: failed\nnon_invasive_therapy: failed\n"
         "daily_life: cannot_live_normally\n"
@@ -67,7 +68,8 @@ def test_bad_case_one_line_per_problem_exit_2(runner: CliRunner, tmp_path: Path)
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"spinepath: error: {path}: onset: must be one of acute, chronic (got 'sudden')",
+        f"spinepath: error: {path}: onset: must be one of acute, chronic, acute_on_chronic "
+        "(got 'sudden')",
         f"spinepath: error: {path}: age: must be a whole number from 12 to 120 (got 7)",
         f"spinepath: error: {path}: facet_arthrits: unknown key (did you mean 'facet_arthritis'?)",
     ]

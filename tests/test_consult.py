@@ -22,13 +22,16 @@ SURGICAL_ANSWERS = [
     "none",  # red flags
     "chronic",  # onset
     "failed",  # conservative care
+    "24",  # how many months
     "failed",  # non-invasive therapy
-    "3",  # daily life: cannot live normally
+    "3",  # daily life: cannot live normally (so the pain score no longer matters)
+    "no",  # an earlier fusion
     "yes",  # disc degeneration
     "no",  # herniation
     "no",  # facet arthritis
     "no",  # facet hypertrophy
     "none",  # stenosis
+    "no",  # an earlier discectomy (asked once the findings make it matter)
 ]
 
 
@@ -55,7 +58,7 @@ def test_unknown_is_always_an_answer_except_onset() -> None:
     session = Consultation(load_knowledge())
     assert session.interpret("facet_arthritis", "unknown") == "unknown"
     assert session.interpret("daily_life", "don't know") == "unknown"
-    with pytest.raises(ValueError, match="acute or chronic"):
+    with pytest.raises(ValueError, match="acute, chronic or acute on chronic"):
         session.interpret("onset", "unknown")
     assert session.interpret("facet_arthritis", "why") == Answer.WHY
     assert session.interpret("stenosis", "2") == "laminotomy_relievable"
@@ -142,3 +145,72 @@ def test_consultation_through_a_real_terminal(tmp_path: Path) -> None:
             process.kill()
         os.close(leader)
     assert b"Recommended: Disc replacement" in seen
+
+
+def test_an_emergency_ends_the_questions_at_once(tmp_path: Path) -> None:
+    target = tmp_path / "emergency.yaml"
+    # Cauda equina signs; decline the optional questions; save.
+    result = CliRunner().invoke(main, ["consult"], input=f"1\nn\n{target}\n")
+    assert result.exit_code == 0, result.output
+    after_answer = result.output.split("your answer:", 1)[1]
+    assert after_answer.split("\n", 1)[1].lstrip().startswith(
+        "!!! EMERGENCY: SEEK IMMEDIATE ASSESSMENT"
+    )
+    assert "Did this pain start" not in result.output  # no further question was asked
+    saved = yaml.safe_load(target.read_text())
+    assert saved["red_flags"] == ["cauda_equina"]
+
+
+def test_the_optional_questions_follow_an_emergency_when_asked_for() -> None:
+    result = CliRunner().invoke(main, ["consult"], input="1\ny\nchronic\nq\n\n")
+    assert result.exit_code == 0, result.output
+    assert "Go on with them?" in result.output
+    assert "Did this pain start" in result.output
+    assert "Emergency: seek immediate assessment" in result.output
+
+
+def test_red_flags_not_known_are_saved_as_not_stated_and_assess_the_same(tmp_path: Path) -> None:
+    target = tmp_path / "unscreened.yaml"
+    result = CliRunner().invoke(
+        main, ["consult"], input=f"unknown\nchronic\nongoing\nq\n{target}\n"
+    )
+    assert result.exit_code == 0, result.output
+    text = target.read_text()
+    assert "red_flags: null" in text
+    assert "First: check for red flags" in result.output
+    assessed = CliRunner().invoke(main, ["assess", str(target), "--format", "json"])
+    assert assessed.exit_code == 0, assessed.output
+    assert '"red_flag_screen": "not_asked"' in assessed.output
+    assert '"alerts"' in assessed.output and "red_flag_screen_first" in assessed.output
+
+
+def test_questions_ask_what_a_patient_can_know() -> None:
+    kb = load_knowledge()
+    stenosis = kb.questions["stenosis"].question.lower()
+    assert "scan report" in stenosis and "surgeon" in stenosis
+    assert "bulges is not a herniation" in kb.questions["herniation"].question
+    assert "even with some limitations" in kb.questions["daily_life"].question
+    session = Consultation(kb)
+    for key, value in [("red_flags", []), ("onset", "chronic"), ("conservative_care", "failed")]:
+        session.record(key, value)
+    # "Failed" conservative care asks for how long, next.
+    assert session.next_question() == "symptom_months"
+    assert session.interpret("symptom_months", "14") == 14
+    with pytest.raises(ValueError, match="whole number from 0 to 600"):
+        session.interpret("symptom_months", "many")
+
+
+def test_mild_pain_is_asked_once_daily_life_is_normal() -> None:
+    session = Consultation(load_knowledge())
+    for key, value in [
+        ("red_flags", []),
+        ("onset", "chronic"),
+        ("conservative_care", "failed"),
+        ("symptom_months", 24),
+        ("non_invasive_therapy", "not_tried"),
+    ]:
+        session.record(key, value)
+    assert not session.matters("pain_score")  # it changes nothing while daily life is open
+    session.record("daily_life", "normal")
+    assert session.matters("pain_score")  # mild pain with a normal life holds the case back
+    assert session.next_question() == "pain_score"

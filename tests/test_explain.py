@@ -109,6 +109,9 @@ def test_why_not_explains_an_upcoming_downgrade(kb) -> None:
         facet_arthritis=False,
         facet_hypertrophy=False,
         stenosis="none",
+        prior_discectomy=False,
+        prior_fusion=False,
+        red_flags=[],
         conservative_care="ongoing",
     )
     explanation = why_not(kb, pathway, "disc_replacement")

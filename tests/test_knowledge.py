@@ -14,12 +14,15 @@ from spinepath.kb.model import GuidelineCitation, SeedCitation
 from tests.helpers import KNOWLEDGE
 
 CONTRACT_TREATMENTS = {
-    "referral": ["urgent_specialist_referral"],
+    # The contract's ids, extended by the safety issue: an emergency is told apart from an
+    # urgent referral, and cortisone sits with conservative care, as an aid to keep PT going.
+    "referral": ["emergency_assessment", "urgent_specialist_referral"],
     "conservative": [
         "deep_stabilizer_exercise",
         "physical_therapy",
         "progressive_resistance_training",
         "muscle_balance_therapy",
+        "cortisone_injection",
     ],
     "non_invasive": [
         "prp",
@@ -27,7 +30,6 @@ CONTRACT_TREATMENTS = {
         "prolozone",
         "discogel",
         "discseel",
-        "cortisone_injection",
     ],
     "surgical": [
         "disc_replacement",

@@ -30,7 +30,9 @@ def test_case_in_output_has_every_key_with_defaults() -> None:
     document = json.loads(pathway_of(onset="acute").to_json())
     assert document["case"]["onset"] == "acute"
     assert document["case"]["herniation"] == "unknown"
-    assert len(document["case"]) == 20
+    assert len(document["case"]) == 21
+    assert document["case"]["red_flags"] is None
+    assert document["case"]["prior_discectomy"] == "unknown"
 
 
 def test_every_option_and_caution_is_cited_and_traced() -> None:
@@ -53,13 +55,48 @@ def test_new_case_starts_at_conservative_care() -> None:
     ]
 
 
-def test_red_flag_puts_referral_first() -> None:
-    pathway = pathway_of(red_flags=["cauda_equina"], **SURGICAL_GATES)
+def test_emergency_red_flag_heads_the_pathway_as_an_emergency() -> None:
+    pathway = pathway_of(**{**SURGICAL_GATES, "red_flags": ["cauda_equina", "cancer_history"]})
     assert pathway.current_stage == "referral"
     assert pathway.stages[0].id == "referral"
     assert pathway.stages[0].status == "current"
+    assert pathway.headline == "Emergency: seek immediate assessment"
+    assert [a.level for a in pathway.alerts] == ["emergency"]
+    assert pathway.option("emergency_assessment").verdict == "recommended"
+    assert pathway.option("urgent_specialist_referral") is None
+    assert all(stage.status == "after_specialist_assessment" for stage in pathway.stages[1:])
+    later = [o for s in pathway.stages[1:] for o in s.options]
+    assert later and all(o.verdict != "recommended" for o in later)
+
+
+def test_urgent_red_flag_is_not_an_emergency() -> None:
+    pathway = pathway_of(**{**SURGICAL_GATES, "red_flags": ["cancer_history"]})
+    assert pathway.headline == "Urgent: see a specialist before any treatment"
     assert pathway.option("urgent_specialist_referral").verdict == "recommended"
-    assert all(stage.status == "upcoming" for stage in pathway.stages[1:])
+    assert pathway.option("emergency_assessment") is None
+
+
+def test_red_flags_never_asked_put_the_screen_first_and_hold_every_verdict() -> None:
+    facts = dict(
+        disc_degeneration=True,
+        herniation=False,
+        facet_arthritis=False,
+        facet_hypertrophy=False,
+        stenosis="none",
+    )
+    gates = {k: v for k, v in SURGICAL_GATES.items() if k != "red_flags"}
+    pathway = pathway_of(**facts, **gates)
+    assert pathway.current_stage == "surgical"
+    assert pathway.red_flag_screen == "not_asked"
+    assert pathway.alerts[0].id == "red_flag_screen_first"
+    assert pathway.headline.startswith("First: check for red flags")
+    assert "red_flags" in [m.fact for m in pathway.missing_facts]
+    options = [o for s in pathway.stages for o in s.options]
+    assert all(o.verdict != "recommended" for o in options)
+    assert pathway.option("disc_replacement").capped_by == ["screening.red_flags_not_asked"]
+    screened = pathway_of(**facts, **SURGICAL_GATES)
+    assert screened.alerts == [] and screened.red_flag_screen == "none"
+    assert screened.option("disc_replacement").verdict == "recommended"
 
 
 def test_upcoming_recommendation_is_shown_as_consider() -> None:
@@ -70,7 +107,13 @@ def test_upcoming_recommendation_is_shown_as_consider() -> None:
         facet_hypertrophy=False,
         stenosis="none",
     )
-    early = pathway_of(conservative_care="ongoing", **facts).option("disc_replacement")
+    early = pathway_of(
+        conservative_care="ongoing",
+        red_flags=[],
+        prior_fusion=False,
+        prior_discectomy=False,
+        **facts,
+    ).option("disc_replacement")
     reached = pathway_of(**facts, **SURGICAL_GATES).option("disc_replacement")
     assert (early.verdict, early.verdict_when_reached) == ("consider", "recommended")
     assert early.rationale.startswith("Not reached yet")
@@ -86,10 +129,9 @@ def test_most_cautious_verdict_stands() -> None:
         facet_arthritis=False,
         facet_hypertrophy=False,
         stenosis="none",
-        prior_discectomy=True,
         discectomy_outcome="failed",
         large_lamina_removal=True,
-        **SURGICAL_GATES,
+        **{**SURGICAL_GATES, "prior_discectomy": True},
     )
     option = pathway.option("disc_replacement")
     assert option.verdict == "not_advised"

@@ -1,10 +1,9 @@
 """Property-based tests: invariants of the pathway over random valid cases.
 
-The cases are drawn from the vocabulary of the pathway contract
-(``/work/shared/pathway-contract.md``, section 1), written out here rather than
-read from the case model, so that a drift between the model and the contract
-shows up (``test_vocabulary_matches_the_case_model``). Every key is optional
-except ``onset``; the contradictions the model rejects are never generated.
+The cases are drawn from the case vocabulary documented in ``docs/case-format.md``,
+written out here rather than read from the case model, so that a drift between
+the model and its documentation shows up (``test_vocabulary_matches_the_case_model``).
+Every key is optional except ``onset``; the contradictions the model rejects are never generated.
 
 Each monotone property states, in its docstring, the passage of the sources
 (or the reading rule of ``knowledge/README.md``) that justifies it.
@@ -29,7 +28,9 @@ from spinepath.pathway.model import Pathway
 # --- the contract's vocabulary (section 1 and 2) ------------------------------------------
 
 TRI_STATE: tuple[object, ...] = (True, False, "unknown")
-ONSETS = ("acute", "chronic")
+ONSETS = ("acute", "chronic", "acute_on_chronic")
+CHRONIC_ONSETS = ("chronic", "acute_on_chronic")
+EMERGENCY_FLAGS = ("cauda_equina", "progressive_neurological_deficit")
 RED_FLAGS = (
     "cauda_equina",
     "progressive_neurological_deficit",
@@ -52,6 +53,7 @@ ENUM_KEYS: dict[str, tuple[object, ...]] = {
     "non_invasive_therapy": ("not_tried", "ongoing", "helped", "failed"),
     "exercise_response": ("better", "worse", "no_change", "unknown"),
     "daily_life": ("normal", "limited", "cannot_live_normally"),
+    "prior_fusion": TRI_STATE,
 }
 DISCECTOMY_OUTCOMES = ("lasting_relief", "failed", "reherniation", "worse_after_years")
 STAGE_ORDER = ("referral", "conservative", "non_invasive", "surgical")
@@ -67,16 +69,31 @@ SURGICAL_OPTIONS = (
 VERDICTS = ("recommended", "consider", "not_advised", "contraindicated")
 #: Keys that take the value "unknown"; the others are "not stated" when absent.
 UNKNOWABLE = {key for key, values in ENUM_KEYS.items() if "unknown" in values} | {
-    "large_lamina_removal"
+    "large_lamina_removal",
+    "prior_discectomy",
 }
-#: Keys that have no "unknown" value: leaving them out means "not stated".
-STATABLE = ("conservative_care", "non_invasive_therapy", "daily_life", "discectomy_outcome")
+#: Keys that have no "unknown" value: leaving them out means "not stated". Every key of
+#: the case but onset (required) and label (read by no rule) is here or in UNKNOWABLE.
+STATABLE = (
+    "conservative_care",
+    "non_invasive_therapy",
+    "daily_life",
+    "discectomy_outcome",
+    "red_flags",
+    "symptom_months",
+    "pain_score",
+    "age",
+)
 DAILY_LIFE_WORST_FIRST = ("cannot_live_normally", "limited", "normal")
-#: The three gates of surgery (source 000), all open.
+#: The gates of surgery (source 000: failed "for many months", daily life impossible), all
+#: open, with red flags checked and absent and no earlier fusion.
 GATES_OPEN: dict[str, object] = {
     "conservative_care": "failed",
     "non_invasive_therapy": "failed",
     "daily_life": "cannot_live_normally",
+    "symptom_months": 24,
+    "red_flags": [],
+    "prior_fusion": False,
 }
 
 ABSENT = object()  # a key left out of the case
@@ -111,7 +128,7 @@ def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
     than chance would meet them. Contradictions are repaired last.
     """
     drawn: dict[str, object] = {"onset": draw(st.sampled_from(ONSETS))}
-    prior = draw(st.one_of(st.just(ABSENT), st.booleans()))
+    prior = draw(_maybe(TRI_STATE))
     drawn["prior_discectomy"] = prior
     if prior is True:
         drawn["discectomy_outcome"] = draw(_maybe(DISCECTOMY_OUTCOMES))
@@ -170,8 +187,15 @@ def _repaired(data: dict[str, Any]) -> dict[str, Any]:
     """``data`` without the contradictions the case model rejects.
 
     Without ``prior_discectomy: true`` its outcome and lamina removal are left out; a
-    reherniation makes ``herniation: false`` into ``true``.
+    reherniation makes ``herniation: false`` into ``true``; an acute onset keeps the pain
+    to three months at most; failed conservative care needs a month of pain at least.
     """
+    months = data.get("symptom_months")
+    if isinstance(months, int):
+        if data.get("onset") == "acute" and months > 3:
+            data["symptom_months"] = months % 4
+        if data.get("conservative_care") == "failed" and data["symptom_months"] == 0:
+            data["symptom_months"] = 1
     if data.get("prior_discectomy") is not True:
         data.pop("discectomy_outcome", None)
         data.pop("large_lamina_removal", None)
@@ -197,9 +221,15 @@ def stage_rank(stage_id: str) -> int:
     return STAGE_ORDER.index(stage_id)
 
 
+REFERRALS = ("emergency_assessment", "urgent_specialist_referral")
+
+
 def has_referral(pathway: Pathway) -> bool:
-    """Whether the pathway carries the urgent specialist referral."""
-    return pathway.option("urgent_specialist_referral") is not None
+    """Whether the pathway carries a recommended referral (emergency or urgent)."""
+    return any(
+        (option := pathway.option(referral)) is not None and option.verdict == "recommended"
+        for referral in REFERRALS
+    )
 
 
 # --- robustness and the output contract ------------------------------------------------------
@@ -260,7 +290,8 @@ def check_stages(output: dict[str, Any]) -> None:
         assert current == "referral" and ids[0] == "referral"
     position = ids.index(current)
     for index, stage in enumerate(output["stages"]):
-        want = "tried" if index < position else "current" if index == position else "upcoming"
+        later = "after_specialist_assessment" if current == "referral" else "upcoming"
+        want = "tried" if index < position else "current" if index == position else later
         assert stage["status"] == want, (stage["id"], current)
 
 
@@ -319,7 +350,7 @@ def test_adding_a_red_flag_refers(data: dict[str, Any], more: st.DataObject) -> 
     infection, trauma first) and the contract ("With a red flag, current_stage is
     referral"). A further flag can only add to the reasons for referral.
     """
-    present = set(data.get("red_flags", []))
+    present = set(data.get("red_flags") or [])
     absent = [flag for flag in RED_FLAGS if flag not in present]
     assume(absent)
     flag = more.draw(st.sampled_from(absent), label="added flag")
@@ -327,9 +358,35 @@ def test_adding_a_red_flag_refers(data: dict[str, Any], more: st.DataObject) -> 
     after = run({**data, "red_flags": [*present, flag]})
     assert after.current_stage == "referral"
     assert has_referral(after)
-    assert after.option("urgent_specialist_referral").verdict == "recommended"
     if has_referral(before):
         assert has_referral(after)
+    emergency = any(f in EMERGENCY_FLAGS for f in [*present, flag])
+    assert after.headline == (
+        "Emergency: seek immediate assessment"
+        if emergency
+        else "Urgent: see a specialist before any treatment"
+    )
+    later = [o for stage in after.stages if stage.id != "referral" for o in stage.options]
+    assert all(o.verdict != "recommended" for o in later)
+    assert all(s.status == "after_specialist_assessment" for s in after.stages[1:])
+
+
+@PROPERTY_SETTINGS
+@given(case_dicts())
+def test_red_flags_never_asked_put_the_screen_first(data: dict[str, Any]) -> None:
+    """A case whose red flags are not stated has the red-flag screen as its first step and
+    headline, whatever its stage, lists red flags as a deciding fact, and recommends nothing.
+
+    Justification: NICE NG59 1.1.1 (rule out serious causes first) and the safety issue's
+    invariant: red flags that were never asked are not "none".
+    """
+    data = {k: v for k, v in data.items() if k != "red_flags"}
+    pathway = run(data)
+    assert pathway.red_flag_screen == "not_asked"
+    assert pathway.alerts[0].id == "red_flag_screen_first"
+    assert pathway.headline == pathway.alerts[0].headline
+    assert "red_flags" in [m.fact for m in pathway.missing_facts]
+    assert "recommended" not in verdicts(pathway).values()
 
 
 @PROPERTY_SETTINGS
@@ -358,8 +415,16 @@ def test_better_daily_life_never_moves_later(data: dict[str, Any], more: st.Data
 def known_facts(data: dict[str, Any]) -> list[str]:
     """The keys of ``data`` that could be made unknown or not stated."""
     unknowable = [k for k in sorted(UNKNOWABLE) if k in data and data[k] != "unknown"]
-    statable = [k for k in STATABLE if k in data]
+    statable = [k for k in STATABLE if k in data and data[k] is not None]
     return unknowable + statable
+
+
+def test_forgetting_covers_every_key() -> None:
+    """Every key a case can state, but onset (required) and label (read by no rule), can be
+    forgotten by the property below: none has a default that reads as an answer."""
+    from spinepath.case.model import CASE_KEYS
+
+    assert set(CASE_KEYS) - {"onset", "label"} == UNKNOWABLE | set(STATABLE)
 
 
 def forget(data: dict[str, Any], key: str, how: str) -> dict[str, Any]:
@@ -428,7 +493,11 @@ def test_unknown_never_raises_a_verdict_to_recommended(
     stronger basis for a recommendation than knowing more.
     """
     data, key, how = drawn
-    before, after = run(data), run(forget(data, key, how))
+    forgotten = _repaired(forget(data, key, how))
+    if key == "prior_discectomy":  # its outcome and lamina go with it
+        dependent = ("discectomy_outcome", "large_lamina_removal")
+        forgotten = {k: v for k, v in forgotten.items() if k not in dependent}
+    before, after = run(data), run(forgotten)
     for field in ("verdict", "verdict_when_reached"):
         raised = raised_to_recommended(before, after, field)
         assert not raised, f"{key} made {how}: {field} now recommended for {raised}"
@@ -462,7 +531,8 @@ def test_no_cortisone_for_chronic_pain(data: dict[str, Any]) -> None:
     more harm than good in the long run" and "However they are not generally helpful in
     chronic cases."
     """
-    pathway = run({**data, "onset": "chronic"})
+    onset = "chronic" if len(repr(data)) % 2 else "acute_on_chronic"
+    pathway = run(_repaired({**data, "onset": onset}))
     option = pathway.option("cortisone_injection")
     assert option is None or option.verdict != "recommended"
     assert option is None or option.verdict_when_reached != "recommended"
@@ -480,10 +550,15 @@ def test_no_surgery_recommended_before_its_gates(data: dict[str, Any]) -> None:
     limitations then you may be recommended surgery"; knowledge/README.md, reading rules 2
     and 4 (an upcoming stage shows `recommended` as `consider`).
     """
+    months = data.get("symptom_months")
     gates_hold = (
         data.get("conservative_care") == "failed"
         and data.get("non_invasive_therapy") == "failed"
         and data.get("daily_life") == "cannot_live_normally"
+        and isinstance(months, int)
+        and months >= 6
+        and data.get("red_flags") == []
+        and data.get("prior_fusion") is False
     )
     found = verdicts(run(data))
     recommended = [o for o in SURGICAL_OPTIONS if found.get(o) == "recommended"]
@@ -491,9 +566,7 @@ def test_no_surgery_recommended_before_its_gates(data: dict[str, Any]) -> None:
         assert not recommended, recommended
 
 
-@pytest.mark.parametrize(
-    "key", ["conservative_care", "non_invasive_therapy", "daily_life"], ids=str
-)
+@pytest.mark.parametrize("key", sorted(GATES_OPEN), ids=str)
 def test_surgery_gate_cases_exist(key: str) -> None:
     """A guard on the property above: with all gates held, surgery can be recommended, and
     loosening any one gate withholds it (so the property is not vacuous)."""
@@ -505,9 +578,7 @@ def test_surgery_gate_cases_exist(key: str) -> None:
         "facet_hypertrophy": False,
         "stenosis": "none",
         "prior_discectomy": False,
-        "conservative_care": "failed",
-        "non_invasive_therapy": "failed",
-        "daily_life": "cannot_live_normally",
+        **GATES_OPEN,
     }
     assert verdicts(run(gated)).get("disc_replacement") == "recommended"
     loosened = {k: v for k, v in gated.items() if k != key}

@@ -23,7 +23,8 @@ from tests.helpers import REPO, SURGICAL_GATES, pathway_of
 
 EVIL = "<script>alert(1)</script> & \"quotes\" 'x' </style>"
 CASE_YAML = (
-    "label: Mrs Example\nonset: chronic\ndisc_degeneration: true\nherniation: false\n"
+    "label: Mrs Example\nonset: chronic\nred_flags: []\nsymptom_months: 24\n"
+    "prior_discectomy: false\nprior_fusion: false\ndisc_degeneration: true\nherniation: false\n"
     "facet_arthritis: true\nfacet_hypertrophy: false\nstenosis: none\n"
     "conservative_care: failed\nnon_invasive_therapy: failed\n"
     "daily_life: cannot_live_normally\n"
@@ -109,15 +110,30 @@ def test_diverging_verdict_never_looks_settled(fusion: Pathway, kb: KnowledgeBas
     for stage in fusion.stages:
         for option in stage.options:
             article = next(a for a in articles(document) if f"<h3>{option.name}</h3>" in a)
-            contested = option.evidence.concordance == "diverges" and option.verdict in (
-                "recommended",
-                "consider",
-            )
+            contested = option.contested  # decided once, in the pathway
             assert ("the seeds' view; guidelines diverge" in article) == contested
             flagged += contested
     assert flagged and fusion.option("fusion").verdict == "recommended"  # type: ignore[union-attr]
     glance = document[document.find('class="glance"') : document.find('id="case"')]
     assert re.search(r"Spinal fusion <span class=\"flag-diverges\">", glance)
+
+
+def test_contested_depends_on_the_case(kb: KnowledgeBase) -> None:
+    """Discectomy agrees with guidelines for sciatica, and diverges without nerve compression:
+    the report, the text and the what-if read the same predicate."""
+    facts = dict(herniation=True, disc_degeneration=False, **SURGICAL_GATES)
+    with_sciatica = pathway_of(nerve_compression=True, **facts).option("discectomy")
+    without = pathway_of(nerve_compression=False, **facts).option("discectomy")
+    assert with_sciatica is not None and without is not None
+    assert (with_sciatica.contested, without.contested) == (False, True)
+    assert without.evidence.concordance == "diverges"
+    document = render_report(pathway_of(nerve_compression=False, **facts), kb)
+    article = next(a for a in articles(document) if "<h3>Discectomy</h3>" in a)
+    assert "the seeds' view; guidelines diverge" in article
+    from spinepath.render.text import render_pathway
+
+    text = render_pathway(pathway_of(nerve_compression=False, **facts), kb)
+    assert "Discectomy: RECOMMENDED (the seeds' view; guidelines diverge)" in text
 
 
 def test_case_text_is_escaped(kb: KnowledgeBase) -> None:

@@ -138,7 +138,8 @@ def test_cli_what_if_bad_set(case_file: Path) -> None:
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == (
-        "spinepath: error: --set: onset: must be one of acute, chronic (got 'sudden')\n"
+        "spinepath: error: --set: onset: must be one of acute, chronic, acute_on_chronic "
+        "(got 'sudden')\n"
     )
 
 
@@ -182,3 +183,38 @@ def test_report_can_carry_the_exploration(case_file: Path, tmp_path: Path) -> No
     assert "What could change the pathway" in page
     for number in set(re.findall(r'href="#ref-(\d+)"', page)):
         assert f'id="ref-{number}"' in page
+
+
+def test_contested_flag_is_the_pathways_in_every_what_if_output(tmp_path: Path) -> None:
+    """Taking away nerve compression makes discectomy contested; the text, JSON and HTML of
+    what-if all read the pathway's one predicate (``Option.contested``)."""
+    path = tmp_path / "herniation.yaml"
+    path.write_text(
+        "onset: chronic\nred_flags: []\nsymptom_months: 24\nherniation: true\n"
+        "disc_degeneration: false\nnerve_compression: true\nprior_fusion: false\n"
+        "prior_discectomy: false\nconservative_care: failed\nnon_invasive_therapy: failed\n"
+        "daily_life: cannot_live_normally\n"
+    )
+    change = ["--set", "nerve_compression=false", "--set", "stenosis=none"]
+    text = CliRunner().invoke(main, ["what-if", str(path), *change])
+    assert text.exit_code == 0, text.output
+    as_json = CliRunner().invoke(main, ["what-if", str(path), *change, "--format", "json"])
+    html = CliRunner().invoke(main, ["what-if", str(path), *change, "--format", "html"])
+    after = assess(apply_changes(validate_case(_read(path)), {"nerve_compression": False}))
+    assert after.option("discectomy").contested  # type: ignore[union-attr]
+    document = json.loads(as_json.stdout)
+    (changed,) = [o for o in document["what_if"]["options"] if o["option"] == "discectomy"]
+    assert changed["contested"] is True and changed["change"] == "evidence"
+    assert changed["concordance"] == {"before": "agrees", "after": "diverges"}
+    assert (
+        "* Discectomy: recommended -> recommended (the seeds' view; guidelines diverge) "
+        "(evidence: guidelines agree -> guidelines diverge)"
+    ) in " ".join(text.stdout.split())
+    row = next(r for r in html.stdout.split("<tr>") if "Discectomy" in r)
+    assert "flag-diverges" in row
+
+
+def _read(path: Path) -> dict[str, object]:
+    import yaml
+
+    return yaml.safe_load(path.read_text())

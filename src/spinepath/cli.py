@@ -239,7 +239,14 @@ def walkthrough(case_file: Path, output_format: str, interactive: bool) -> None:
     kb, pathway = _assess_file(case_file)
     steps = walk(kb, pathway)
     if output_format == "json":
-        _echo_json({"case": pathway.case, "disclaimer": pathway.disclaimer, "steps": steps})
+        _echo_json(
+            {
+                "case": pathway.case,
+                "disclaimer": pathway.disclaimer,
+                "review_status": pathway.review_status,
+                "steps": steps,
+            }
+        )
         return
     from spinepath.render.text import render_walkthrough_step
 
@@ -288,7 +295,13 @@ def explain(
     kind = "how" if how_option else "why_not"
     explanation = how(kb, pathway, option_id) if how_option else why_not(kb, pathway, option_id)
     if output_format == "json":
-        _echo_json({kind: explanation, "disclaimer": pathway.disclaimer})
+        _echo_json(
+            {
+                kind: explanation,
+                "disclaimer": pathway.disclaimer,
+                "review_status": pathway.review_status,
+            }
+        )
     else:
         from spinepath.render.text import render_explanation
 
@@ -375,7 +388,8 @@ def explore(case_file: Path, pairs: bool, output_format: str) -> None:
     case = load_case(case_file)
     kb = load_knowledge()
     if pairs and sys.stderr.isatty():
-        with click.progressbar(length=pair_count(case), label="exploring", file=sys.stderr) as bar:
+        total = pair_count(case, kb)
+        with click.progressbar(length=total, label="exploring", file=sys.stderr) as bar:
             exploration = run_explore(kb, case, pairs=True, progress=bar.update)
     else:
         exploration = run_explore(kb, case, pairs=pairs)
@@ -394,7 +408,10 @@ def _print_what_if(
     kind = "what_if" if difference is not None else "explore"
     if output_format == "json":
         disclaimer = " ".join(kb.meta.disclaimer.split())
-        _echo_json({kind: difference or exploration, "disclaimer": disclaimer})
+        review = kb.meta.review_status()
+        _echo_json(
+            {kind: difference or exploration, "disclaimer": disclaimer, "review_status": review}
+        )
         return
     if output_format == "html":
         from spinepath.render.html import render_what_if_html as render
@@ -469,6 +486,7 @@ def consult(partial_case: Path | None) -> None:
                 stopped = True
             else:
                 session.record(key, value)
+                stopped = _emergency_stop(session) if key == "red_flags" else False
             break
     click.echo("")
     if "onset" not in session.answers:
@@ -479,6 +497,26 @@ def consult(partial_case: Path | None) -> None:
         for note in session.notes:
             click.echo(wrap(f"Note: {note}", 2, "! "))
     _offer_to_save(session.case_file_text())
+
+
+def _emergency_stop(session: Any) -> bool:
+    """An emergency ends the questions at once; the rest are offered only as optional."""
+    from spinepath.render.text import wrap
+
+    alert = session.emergency()
+    if alert is None:
+        return False
+    click.echo("")
+    click.echo(wrap(alert.headline.upper(), 4, "!!! "))
+    click.echo(wrap(alert.text, 4))
+    click.echo("")
+    try:
+        more = click.confirm(
+            "  The other questions are optional now. Go on with them?", default=False
+        )
+    except click.Abort:
+        more = False
+    return not more
 
 
 def _offer_to_save(text: str) -> None:

@@ -13,6 +13,7 @@ from spinepath.case.model import CASE_KEYS, UNKNOWN, Case, RedFlag, allowed_valu
 from spinepath.errors import CaseError
 from spinepath.kb.model import KnowledgeBase
 from spinepath.pathway.build import assess
+from spinepath.pathway.model import AlertNote
 from spinepath.render.words import value_word
 from spinepath.strict_yaml import StrictYamlLoader
 
@@ -24,6 +25,17 @@ WHY = {"why", "?", "help", "h"}
 QUIT = {"q", "quit", "stop"}
 #: Assumed only to test which questions matter before onset is answered; never stored.
 PROBE_ONSET = "chronic"
+
+
+def _spelled(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _bounds(key: str) -> tuple[int, int]:
+    bounds = {type(m).__name__: m for m in Case.model_fields[key].metadata}
+    return bounds["Ge"].ge, bounds["Le"].le
 
 
 class Answer:
@@ -65,7 +77,8 @@ class Consultation:
                 continue
             if key in ("red_flags", "onset") or self.matters(key):
                 return key
-            self.asked.add(key)  # cannot change anything now; later answers cannot revive it
+            # Not asked now, but not settled either: a later answer can make it matter
+            # (mild pain matters once daily life is known to be normal).
         return None
 
     def matters(self, key: str) -> bool:
@@ -78,8 +91,22 @@ class Consultation:
         return False
 
     def _possible_answers(self, key: str) -> list[Any]:
-        values = allowed_values(key) or ()
-        return [v for v in values if v not in (None, UNKNOWN)]
+        """The answers that could be given: a key's values, or for a number the edges of the
+        bands the knowledge base reads it in."""
+        values = allowed_values(key)
+        if values is None:
+            numbers = {
+                edge
+                for measure in self.kb.measures.values()
+                if measure.key == key
+                for band in measure.bands
+                for edge in (band.low, band.high)
+            }
+            return sorted(numbers)
+        return [v for v in values if not (v is None or (isinstance(v, str) and v == UNKNOWN))]
+
+    def is_number(self, key: str) -> bool:
+        return allowed_values(key) is None
 
     def _signature(self, answers: dict[str, Any]) -> tuple[Any, ...] | None:
         probe = dict(answers)
@@ -96,10 +123,13 @@ class Consultation:
     # -- what an answer means ----------------------------------------------------------
 
     def choices(self, key: str) -> list[tuple[str, Any]]:
-        """The answers offered for ``key``, as (words, value)."""
+        """The answers offered for ``key``, as (words, value); none for a number."""
         if key == "red_flags":
-            return [(flag.replace("_", " "), flag) for flag in RED_FLAGS]
-        return [(value_word(v), v) for v in self._possible_answers(key)]
+            return [(self.kb.red_flags[flag].name, flag) for flag in RED_FLAGS]
+        if self.is_number(key):
+            return []
+        labels = self.kb.questions[key].choices if key in self.kb.questions else {}
+        return [(labels.get(_spelled(v), value_word(v)), v) for v in self._possible_answers(key)]
 
     def interpret(self, key: str, text: str) -> Any:
         """The value an answer stands for; raises ValueError with a hint when it is unclear."""
@@ -110,13 +140,18 @@ class Consultation:
             return Answer.QUIT
         if answer in DONT_KNOW:
             if key == "onset":
-                raise ValueError("the pathway needs this one: pick the closer of acute or chronic")
+                raise ValueError(
+                    "the pathway needs this one: pick the closest of acute, chronic or "
+                    "acute on chronic"
+                )
             return UNKNOWN
         if key == "red_flags":
             return self._red_flags(answer)
+        if self.is_number(key):
+            return self._number(key, answer)
         choices = self.choices(key)
         for number, (words, value) in enumerate(choices, start=1):
-            if answer in (str(number), words, str(value).lower()):
+            if answer in (str(number), words.lower(), str(value).lower(), value_word(value)):
                 return value
             if isinstance(value, bool) and answer in (YES if value else NO):
                 return value
@@ -125,6 +160,12 @@ class Consultation:
             + ", ".join(f"{n} ({w})" for n, (w, _) in enumerate(choices, 1))
             + ", unknown, or why"
         )
+
+    def _number(self, key: str, answer: str) -> int:
+        low, high = _bounds(key)
+        if not answer.isdigit() or not low <= int(answer) <= high:
+            raise ValueError(f"answer a whole number from {low} to {high}, unknown, or why")
+        return int(answer)
 
     def _red_flags(self, answer: str) -> list[str]:
         if answer in NO | {"none", "0"}:
@@ -142,33 +183,33 @@ class Consultation:
         return sorted(set(flags))
 
     def record(self, key: str, value: Any) -> None:
-        """Keep an answer; "unknown" keeps the fact open and says so."""
+        """Keep an answer; "unknown" keeps the fact open, in the file too, and says so."""
         self.asked.add(key)
-        if value == UNKNOWN:
+        if isinstance(value, str) and value == UNKNOWN:
             if key == "red_flags":
                 self.notes.append(
                     "Red flags were not checked: a clinician should ask about them before "
                     "anything else."
                 )
-            elif UNKNOWN in (allowed_values(key) or ()):
-                self.answers[key] = UNKNOWN
-            elif key == "prior_discectomy":
-                self.notes.append(
-                    "Whether there was an earlier discectomy is not known; the case records "
-                    "it as no."
-                )
-            else:
-                self.answers.pop(key, None)
+            # A fact with an "unknown" value records it; any other records "not stated".
+            self.answers[key] = UNKNOWN if UNKNOWN in (allowed_values(key) or ()) else None
             return
         self.answers[key] = value
+
+    def emergency(self) -> AlertNote | None:
+        """The emergency alert, once the red flags answered make one: the questions stop."""
+        flags = self.answers.get("red_flags")
+        if not flags or self.kb.red_flag_level(flags) != "emergency":
+            return None
+        probe = {"onset": self.answers.get("onset", PROBE_ONSET), "red_flags": flags}
+        pathway = assess(validate_case(probe), self.kb)
+        return next((a for a in pathway.alerts if a.level == "emergency"), None)
 
     # -- why a question matters ------------------------------------------------------
 
     def why(self, key: str) -> list[str]:
         """The rules waiting on ``key``: what the answer decides, in the rules' own titles."""
         waiting = [rule for rule in self.kb.rules if key in rule.reads()]
-        if key == "red_flags":
-            waiting = [r for r in self.kb.rules if any(c.kind == "red_flags" for c in r.when)]
         return [f"{rule.title} (rule {rule.id})" for rule in waiting]
 
     def terms(self, key: str) -> list[tuple[str, str]]:
@@ -181,8 +222,16 @@ class Consultation:
         return validate_case(dict(self.answers), source="consultation")
 
     def case_file_text(self) -> str:
-        """The answers as a case file, keys in the contract's order."""
-        ordered = {key: self.answers[key] for key in CASE_KEYS if key in self.answers}
-        header = "# Written by spinepath consult. Every key is optional except onset.\n"
+        """The answers as a case file, keys in the case model's order.
+
+        ``red_flags`` is always written, as ``null`` when it was not answered, so that
+        assessing the file later gives the pathway the session showed.
+        """
+        answers = {"red_flags": None, **self.answers}
+        ordered = {key: answers[key] for key in CASE_KEYS if key in answers}
+        header = (
+            "# Written by spinepath consult. Every key is optional except onset;\n"
+            "# null means not stated (red_flags: null means red flags were never checked).\n"
+        )
         notes = "".join(f"# Note: {note}\n" for note in self.notes)
         return header + notes + yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True)

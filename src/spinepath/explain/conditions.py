@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from spinepath.engine.compiler import RED_FLAG_SCREENS
 from spinepath.kb.model import Condition, KnowledgeBase, Rule
+from spinepath.pathway.build import OFFERED
 from spinepath.pathway.model import Pathway
-from spinepath.render.words import condition_words, value_word
+from spinepath.render.words import RED_FLAG_SCREEN_WORDS, condition_words, value_word
 
 
 @dataclass(frozen=True)
@@ -42,12 +44,22 @@ def established(pathway: Pathway) -> set[str]:
 
 
 def stages_with_options(kb: KnowledgeBase, pathway: Pathway) -> set[str]:
+    """Stages where some rule offered an option (as ``no_option_in`` counts them)."""
     return {
         kb.stage_of(concluded["option"])
         for step in pathway.trace
         for concluded in step.concluded
-        if "option" in concluded
+        if "option" in concluded and concluded["verdict"] in OFFERED
     }
+
+
+#: The red-flag screen of a pathway, in words.
+RED_FLAG_SCREEN_WORDS_BY = {
+    "emergency": "an emergency one present",
+    "urgent": "an urgent one present",
+    "none": "checked, none present",
+    "not_asked": "never asked",
+}
 
 
 def check(kb: KnowledgeBase, pathway: Pathway, rule: Rule) -> list[ConditionCheck]:
@@ -67,15 +79,25 @@ def check(kb: KnowledgeBase, pathway: Pathway, rule: Rule) -> list[ConditionChec
                     needed=" or ".join(value_word(v) for v in condition.values),
                 )
             )
-        elif condition.kind == "red_flags":
-            present = bool(case["red_flags"])
-            wanted = condition.values[0] == "any"
+        elif condition.kind == "measure":
+            measure = kb.measures[condition.subject]
+            band = measure.band(case[measure.key])
             checks.append(
                 ConditionCheck(
                     condition,
-                    present == wanted,
-                    actual=value_word(case["red_flags"]),
-                    needed="at least one red flag" if wanted else "no red flag",
+                    any(_same(band, wanted) for wanted in condition.values),
+                    actual=f"{value_word(case[measure.key])} ({value_word(band)})",
+                    needed=" or ".join(value_word(v) for v in condition.values),
+                )
+            )
+        elif condition.kind == "red_flags":
+            screen = pathway.red_flag_screen
+            checks.append(
+                ConditionCheck(
+                    condition,
+                    any(screen in RED_FLAG_SCREENS[v] for v in condition.values),
+                    actual=f"{value_word(case['red_flags'])} ({RED_FLAG_SCREEN_WORDS_BY[screen]})",
+                    needed=" or ".join(RED_FLAG_SCREEN_WORDS[v] for v in condition.values),
                 )
             )
         elif condition.kind == "intermediate":

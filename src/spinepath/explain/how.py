@@ -61,9 +61,9 @@ def _node(
         if condition.kind == "case":
             entry["fact"] = condition.subject
             entry["value"] = value_word(pathway.case[condition.subject])
-        elif condition.kind == "red_flags":
-            entry["fact"] = "red_flags"
-            entry["value"] = value_word(pathway.case["red_flags"])
+        elif condition.kind in ("red_flags", "measure"):
+            entry["fact"] = condition.key
+            entry["value"] = value_word(pathway.case[condition.key])
         elif condition.kind == "intermediate" and condition.values[0]:
             entry["established_by"] = [
                 _node(kb, pathway, steps, establisher)

@@ -44,4 +44,9 @@ def conclusion_words(kb: KnowledgeBase, concluded: dict[str, Any]) -> str:
         return f"{name}: {VERDICT_WORDS[concluded['verdict']]}"
     if "caution" in concluded:
         return f"caution: {fact_word(concluded['caution'])}"
+    if "alert" in concluded:
+        return f"first of all: {fact_word(concluded['alert'])}"
+    if "cap" in concluded:
+        stages = ", ".join(fact_word(stage) for stage in concluded["cap"])
+        return f"verdicts in {stages} at most {VERDICT_WORDS[concluded['at_most']]}"
     return f"missing fact: {fact_word(concluded['missing_fact'])}"

@@ -42,6 +42,14 @@ def why_not(kb: KnowledgeBase, pathway: Pathway, option_id: str) -> dict[str, An
                 f"be {option.verdict_when_reached}, shown as {option.verdict} until the case "
                 "reaches it."
             )
+        if option.capped_by:
+            notes.append(
+                f"Held at most at {option.verdict_when_reached} by "
+                f"{', '.join(option.capped_by)}: a fact the sources make a condition is not "
+                "stated, or the sources do not cover the case."
+            )
+        if option.contested:
+            notes.append("Contested: the seeds offer it, but guidelines diverge for this case.")
         if len(option.rules) > 1:
             notes.append(
                 f"Several rules spoke to it ({', '.join(option.rules)}); the most cautious "
@@ -56,5 +64,5 @@ def why_not(kb: KnowledgeBase, pathway: Pathway, option_id: str) -> dict[str, An
         "current_stage": pathway.current_stage,
         "notes": notes,
         "rules": rules,
-        "evidence_marker": kb.evidence[option_id].marker,
+        "evidence_marker": option.evidence.marker if option else kb.evidence[option_id].marker,
     }

@@ -124,6 +124,12 @@ def parse_knowledge(root: Path) -> KnowledgeBase:
             problems.append(f"questions.yaml: {key} is not a case fact")
             continue
         questions[key] = Question.model_validate(entry)
+        spelled = {_spelling(v) for v in allowed_values(key) or () if v is not None}
+        problems += [
+            f"questions.yaml, {key}: choice {choice!r} is not a value of {key}"
+            for choice in questions[key].choices
+            if choice not in spelled
+        ]
         problems += [
             f"questions.yaml, {key}: term {term!r} is not in glossary.yaml"
             for term in questions[key].terms
@@ -318,6 +324,13 @@ def _by_case(
         checked.append(item)
     problems.extend(found)
     return None if found else checked
+
+
+def _spelling(value: object) -> str:
+    """A value as a case file spells it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _first_line(error: Exception) -> str:

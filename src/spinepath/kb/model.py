@@ -38,6 +38,13 @@ class Meta(Strict):
     update_policy: str
     disclaimer: str
 
+    def review_status(self) -> str:
+        """Who has reviewed the knowledge base, said on the first page of every output."""
+        return (
+            f"Knowledge base {self.version}, last reviewed {self.last_review} "
+            f"by {self.reviewed_by}."
+        )
+
 
 class Seed(Strict):
     """One of the seed documents the pathway is drawn from."""
@@ -356,6 +363,8 @@ class Question(Strict):
 
     question: str
     terms: tuple[str, ...] = ()
+    #: Plain words for answers, by the value as a case file spells it.
+    choices: dict[str, str] = Field(default={})
 
 
 class KnowledgeBase(Strict):

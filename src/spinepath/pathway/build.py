@@ -74,7 +74,7 @@ def build_pathway(kb: KnowledgeBase, inference: Inference) -> Pathway:
         knowledge_version=kb.meta.version,
         knowledge_last_review=kb.meta.last_review,
         disclaimer=" ".join(kb.meta.disclaimer.split()),
-        review_status=_review_status(kb),
+        review_status=kb.meta.review_status(),
         case=inference.case.model_dump(mode="json"),
         red_flag_screen=kb.red_flag_level(inference.case.red_flags) or "not_asked",
         alerts=alerts,
@@ -108,13 +108,6 @@ def _statuses(stage_ids: list[str], current: str) -> dict[str, StageStatus]:
         stage_id: "tried" if i < position else "current" if i == position else later
         for i, stage_id in enumerate(stage_ids)
     }
-
-
-def _review_status(kb: KnowledgeBase) -> str:
-    return (
-        f"Knowledge base {kb.meta.version}, last reviewed {kb.meta.last_review} by "
-        f"{kb.meta.reviewed_by}."
-    )
 
 
 def _options(
@@ -187,8 +180,7 @@ def _capped(
 def _evidence(kb: KnowledgeBase, option_id: str, facts: dict[str, object]) -> Evidence:
     """The evidence note of an option, for this case where the guidelines' view depends on it."""
     note = kb.evidence[option_id]
-    for_case = getattr(note, "for_case", None)
-    view = for_case(facts) if for_case else note
+    view = note.for_case(facts)
     return Evidence(
         concordance=view.concordance,
         marker=view.marker,

@@ -144,8 +144,4 @@ def glance_name(option: Any, verdict: str = "") -> str:
 
 def full_disclaimer(kb: KnowledgeBase) -> str:
     """The disclaimer with who has reviewed the knowledge base, for outputs without a pathway."""
-    return (
-        " ".join(kb.meta.disclaimer.split())
-        + f" Knowledge base {kb.meta.version}, last reviewed {kb.meta.last_review} by "
-        + f"{kb.meta.reviewed_by}."
-    )
+    return " ".join(kb.meta.disclaimer.split()) + " " + kb.meta.review_status()

@@ -21,6 +21,13 @@ def compare(before: Pathway, after: Pathway) -> dict[str, Any]:
         [o for o in new if o not in old]
         + [o for o in old if o not in new]
         + [o for o in new if o in old and old[o].verdict != new[o].verdict]
+        + [
+            o
+            for o in new
+            if o in old
+            and old[o].verdict == new[o].verdict
+            and old[o].evidence.concordance != new[o].evidence.concordance
+        ]
     ):
         was, now = old.get(option_id), new.get(option_id)
         responsible = now or was
@@ -31,7 +38,17 @@ def compare(before: Pathway, after: Pathway) -> dict[str, Any]:
                 "name": responsible.name,
                 "before": was.verdict if was else "absent",
                 "after": now.verdict if now else "absent",
-                "change": "gained" if was is None else "lost" if now is None else "changed",
+                "change": "gained"
+                if was is None
+                else "lost"
+                if now is None
+                else "changed"
+                if was.verdict != now.verdict
+                else "evidence",
+                "concordance": {
+                    "before": was.evidence.concordance if was else None,
+                    "after": now.evidence.concordance if now else None,
+                },
                 "rule": responsible.rule,
                 "rationale": responsible.rationale,
                 "citations": responsible.citations,

@@ -16,13 +16,21 @@ from spinepath.whatif.compare import compare, size
 from spinepath.whatif.scenario import apply_changes
 
 
-def alternatives(case: Case) -> list[tuple[str, Any]]:
-    """Every single change of a categorical fact to another value it can take."""
+def alternatives(case: Case, kb: KnowledgeBase | None = None) -> list[tuple[str, Any]]:
+    """Every single change of a categorical fact to another value it can take, and of a
+    number that the knowledge base reads in bands to one value of each other band."""
     changes: list[tuple[str, Any]] = []
+    for measure in (kb.measures.values() if kb else ()):
+        current = measure.band(getattr(case, measure.key))
+        for band in measure.bands:
+            if band.value != current and len(measure.bands) > 1:
+                # The band's first value, or its last for a band that starts at nothing.
+                changes.append((measure.key, band.low or band.high))
     for key in CASE_KEYS:
         if key == "red_flags":
-            # Adding a red flag always puts referral first; only removing flags is informative.
-            if case.red_flags:
+            # Adding a red flag always puts referral first; removing flags, or checking
+            # flags never asked, is informative.
+            if case.red_flags != []:
                 changes.append((key, []))
             continue
         values = allowed_values(key)
@@ -55,7 +63,7 @@ def explore(
     base = assess(case, kb)
     singles = []
     valid: list[tuple[str, Any]] = []
-    for key, value in alternatives(case):
+    for key, value in alternatives(case, kb):
         scenario = _scenario(kb, case, {key: value}, base)
         if progress:
             progress(1)
@@ -83,8 +91,8 @@ def explore(
     }
 
 
-def pair_count(case: Case) -> int:
-    n = len(alternatives(case))
+def pair_count(case: Case, kb: KnowledgeBase | None = None) -> int:
+    n = len(alternatives(case, kb))
     return n + n * (n - 1) // 2
 
 
