@@ -26,7 +26,7 @@ from spinepath.pathway.build import assess
 from spinepath.verify.checks import CaseContext, Checker, Tally
 from spinepath.verify.cones import Unit, rule_cones
 from spinepath.verify.run import Plan, check_range
-from spinepath.verify.space import COUPLED, Space, build_space
+from spinepath.verify.space import COUPLED, COUPLED_GROUPS, Space, build_space, number_values
 
 RED_FLAGS = [
     "cauda_equina",
@@ -50,13 +50,20 @@ def _random_raw_case(rng: random.Random) -> dict[str, Any] | None:
     data: dict[str, Any] = {}
     for key in CASE_KEYS:
         values = allowed_values(key)
-        if values is None or key == "red_flags":
+        if key in ("red_flags", "label"):
             continue
-        value = rng.choice(values)
+        if values is None:  # a number: any whole number in its range, or not stated
+            low, high = NUMBER_RANGES[key]
+            value = rng.choice([None, rng.randint(low, high), rng.randint(low, min(high, 12))])
+        else:
+            value = rng.choice(values)
         if value is not None and value != "unknown":
             data[key] = value
-    if rng.random() < 0.3:
+    screen = rng.random()
+    if screen < 0.3:
         data["red_flags"] = rng.sample(RED_FLAGS, rng.randint(1, 6))
+    elif screen < 0.65:
+        data["red_flags"] = []
     data.setdefault("onset", "acute")
     try:
         Case.model_validate(data)
@@ -81,14 +88,30 @@ def _decision(pathway: Any) -> dict[str, Any]:
     }
 
 
+NUMBER_RANGES = {"symptom_months": (0, 600), "pain_score": (0, 10), "age": (12, 120)}
+
+
+def _snap(key: str, value: Any) -> Any:
+    """A number as its representative: the largest band or contradiction edge not above it
+    (every band's first value is an edge, so the band and the contradictions agree)."""
+    if value is None or key not in NUMBER_RANGES:
+        return value
+    edges = [v for v in number_values(load_knowledge(), key) or () if v is not None]
+    return max(v for v in edges if v <= value)
+
+
 def _representative(space: Space, data: dict[str, Any]) -> dict[str, Any]:
     """The case that stands for ``data`` in the value-class product."""
     chosen = {}
     case = Case.model_validate(data)
+    kb = load_knowledge()
     for dim in space.dimensions:
-        value: Any = tuple(getattr(case, k) for k in dim.keys)
+        value: Any = tuple(_snap(k, getattr(case, k)) for k in dim.keys)
         if dim.name == "red_flags":
-            value = "any" if case.red_flags else "none"
+            screen = kb.red_flag_level(case.red_flags)
+            value = {None: "never asked", "none": "none", "urgent": "urgent only"}.get(
+                screen, "emergency"
+            )
         elif len(dim.keys) == 1:
             value = value[0]
         matches = [c for c in dim.classes if any(_same(m, value) for m in c.members)]
@@ -108,14 +131,17 @@ def test_space_sizes_and_reduction_reasons() -> None:
     assert space.raw_size > 10**8
     assert space.valid_size < space.raw_size  # contradictory cases are excluded
     assert space.reduced_size < space.valid_size
-    assert set(space.held) >= {"label", "age", "symptom_months", "pain_score"}
+    assert set(space.held) == {"label"}  # numbers are read through the measures' bands
     red = next(d for d in space.dimensions if d.name == "red_flags")
-    assert [c.raw for c in red.classes] == [1, 63]
+    # never asked, none, urgent flags only (2^4 - 1), some emergency flag (64 - 2^4)
+    assert [c.raw for c in red.classes] == [1, 1, 15, 48]
+    months = next(d for d in space.dimensions if "symptom_months" in d.keys)
+    assert months.excluded > 0  # "acute" with years of pain, "failed" at 0 months
     coupled = next(d for d in space.dimensions if d.keys == COUPLED)
     assert coupled.excluded > 0
     for cls in coupled.classes:  # no contradictory combination is enumerated
         for member in cls.members:
-            data = {"onset": "acute", **dict(zip(COUPLED, member, strict=True))}
+            data = {"onset": "chronic", **dict(zip(COUPLED, member, strict=True))}
             data = {k: v for k, v in data.items() if v not in (None, "unknown")}
             if data.get("prior_discectomy") is False:
                 del data["prior_discectomy"]
@@ -153,8 +179,9 @@ def test_cones_are_sound_on_random_raw_cases() -> None:
         for rule in rng.sample(list(kb.rules), 5):
             # Keep the cone, drop everything else back to the default case.
             keep = set(cones[rule.id]) | {"onset"}
-            if keep & set(COUPLED):  # the coupled keys vary together (see verify.space)
-                keep |= set(COUPLED)
+            for group in COUPLED_GROUPS:  # coupled keys vary together (see verify.space)
+                if keep & set(group):
+                    keep |= set(group)
             kept = {k: v for k, v in data.items() if k in keep}
             reduced_case = Case.model_validate(kept)
             fired_reduced = {t.rule for t in assess(reduced_case, kb).trace}
@@ -174,8 +201,11 @@ def test_blocks_cover_every_rule_and_the_small_blocks_pass() -> None:
         if block.size <= 1000:
             tally.merge(check_range((index, 0, block.size)))
     assert not tally.violations
-    assert "referral.red_flag" in tally.fired
-    assert "stage.surgical_current" in tally.fired
+    assert "uncovered.age" in tally.fired  # the age block mixes the context's behaviours in
+    context = next(
+        b for b in plan.blocks if ("stage", "current stage") in [(u.kind, u.name) for u in b.units]
+    )
+    assert "context" not in context.dims  # the context alone is enumerated in full
 
 
 def test_checker_flags_a_surgical_recommendation_without_the_gates() -> None:
@@ -191,6 +221,10 @@ def test_checker_flags_a_surgical_recommendation_without_the_gates() -> None:
         "conservative_care": "failed",
         "non_invasive_therapy": "failed",
         "daily_life": "cannot_live_normally",
+        "symptom_months": 24,
+        "red_flags": [],
+        "prior_fusion": False,
+        "prior_discectomy": False,
     }
     case = Case.model_validate(data)
     pathway = assess(case, kb)
@@ -221,7 +255,11 @@ def _broken_copy(tmp_path: Path, edits: dict[str, Any]) -> Path:
 
 
 def _surgical_only_laminotomy(rules: list[dict[str, Any]]) -> None:
-    rules[:] = [r for r in rules if r["id"] == "surgical.laminotomy"]
+    """Only the laminotomy rule, made to recommend (the seed's hedge makes it "consider"), so
+    that a broken gate shows as a surgical recommendation."""
+    keep = ("surgical.laminotomy", "uncovered.prior_fusion", "surgical.prior_fusion_not_stated")
+    rules[:] = [r for r in rules if r["id"] in keep]
+    rules[0]["then"]["options"]["laminotomy"] = "recommended"
 
 
 def _run_cli(directory: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> Any:
@@ -267,6 +305,25 @@ def test_verify_fails_on_an_ungated_surgical_recommendation(
     assert found, report["violations"]
     assert "non_invasive_therapy" in found[0]["detail"]
     assert found[0]["example"]["non_invasive_therapy"] == "not_tried"
+
+
+def test_verify_fails_without_the_earlier_fusion_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_cache: None
+) -> None:
+    """The sources do not cover surgery after a fusion: without the cap, verify finds the
+    laminotomy recommended after an earlier fusion."""
+
+    def drop_fusion_caps(rules: list[dict[str, Any]]) -> None:
+        _surgical_only_laminotomy(rules)
+        del rules[1:]
+
+    directory = _broken_copy(tmp_path, {"30_surgical.yaml": drop_fusion_caps})
+    result = _run_cli(directory, monkeypatch, "--format", "json")
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    gate = "surgery recommended only when everything failed and daily life is impossible"
+    found = [v for v in report["violations"] if v["check"] == gate]
+    assert found and "prior_fusion" in found[0]["detail"], report["violations"]
 
 
 def test_verify_fails_on_an_unreachable_rule(
@@ -330,11 +387,15 @@ def test_quotes_are_rechecked_against_the_seed_text() -> None:
     checked, problems = quote_problems(kb)
     assert checked > 0
     assert problems == []
-    rule = kb.rules[1]
+    index = next(
+        i for i, r in enumerate(kb.rules) if any(isinstance(c, SeedCitation) for c in r.citations)
+    )
+    rule = kb.rules[index]
     citation = next(c for c in rule.citations if isinstance(c, SeedCitation))
     shifted = citation.model_copy(update={"start": citation.start + 1, "end": citation.end + 1})
     broken_rule = rule.model_copy(update={"citations": (shifted,)})
-    broken = kb.model_copy(update={"rules": (kb.rules[0], broken_rule, *kb.rules[2:])})
+    rules = (*kb.rules[:index], broken_rule, *kb.rules[index + 1 :])
+    broken = kb.model_copy(update={"rules": rules})
     assert quote_problems(broken)[1] == [
         f"{rule.id}: quote of {citation.source} at {shifted.start}:{shifted.end} is not verbatim"
     ]

@@ -38,6 +38,15 @@ class Plan:
 
     @classmethod
     def of(cls, kb: KnowledgeBase) -> Plan:
+        """The plan of ``kb`` (made once per knowledge base and process: finding the
+        context's behaviours runs the engine some ten thousand times)."""
+        plan = _PLANS.get(id(kb))
+        if plan is None or plan.kb is not kb:
+            plan = _PLANS[id(kb)] = cls._make(kb)
+        return plan
+
+    @classmethod
+    def _make(cls, kb: KnowledgeBase) -> Plan:
         space = build_space(kb)
         keys = context_keys(kb, space)
         inside = blocks(kb, space, lambda unit: unit.keys <= keys)
@@ -70,6 +79,7 @@ class Plan:
             yield index, block.space.case_data(chosen), self.weight(block, chosen)
 
 
+_PLANS: dict[int, Plan] = {}
 _WORKER: dict[str, Any] = {}
 
 
