@@ -196,3 +196,24 @@ def test_oversized_file(tmp_path: Path) -> None:
     with pytest.raises(CaseError) as raised:
         load_case(path)
     assert "a case file is at most" in raised.value.problems[0]
+
+
+def test_contradictory_timing_is_refused() -> None:
+    assert problems_of("onset: chronic\nconservative_care: failed\nsymptom_months: 0\n") == [
+        "case: symptom_months: 0 contradicts conservative_care: 'failed' (care cannot have "
+        "failed before the pain began)"
+    ]
+    assert problems_of("onset: acute\nsymptom_months: 36\n") == [
+        "case: onset: 'acute' contradicts symptom_months: 36 (pain of more than 3 months is "
+        "not acute; for a flare of long-standing pain use onset: acute_on_chronic)"
+    ]
+    assert parse_case("onset: acute_on_chronic\nsymptom_months: 36\n").symptom_months == 36
+    assert parse_case("onset: acute\nsymptom_months: 3\nconservative_care: failed\n").onset == (
+        "acute"
+    )
+
+
+def test_red_flags_null_is_not_stated_and_empty_is_screened() -> None:
+    assert parse_case("onset: chronic\nred_flags: null\n").red_flags is None
+    assert parse_case("onset: chronic\nred_flags: []\n").red_flags == []
+    assert parse_case("onset: chronic\n").red_flags is None
