@@ -8,7 +8,7 @@ with ``SPINEPATH_KNOWLEDGE`` pointing at the copy. The kinds of mutant:
 
 - ``flip``: one value of a ``when`` line replaced by another allowed value of
   that key (a list loses one value, or has one value swapped for another), an
-  intermediate's ``true``/``false`` swapped, ``red_flags: any``/``none`` swapped,
+  intermediate's ``true``/``false`` swapped, a ``red_flags`` screen changed,
   ``no_option_in`` pointed at another stage;
 - ``drop-condition``: one ``when`` line removed;
 - ``verdict``: one option's verdict changed to each of the other verdicts;
@@ -146,6 +146,10 @@ def vocabulary(knowledge: Path) -> Vocabulary:
         (knowledge / "intermediates.yaml").read_text(encoding="utf-8"), Loader=loader
     )
     stages = yaml.load((knowledge / "treatments.yaml").read_text(encoding="utf-8"), Loader=loader)
+    measures = yaml.load((knowledge / "measures.yaml").read_text(encoding="utf-8"), Loader=loader)
+    for measure in measures:
+        values[measure["name"]] = (*(band["value"] for band in measure["bands"]), None)
+    values["red_flags"] = ("any", "emergency", "urgent", "none", None)
     return Vocabulary(
         values={key: found for key, found in values.items() if found is not None},
         intermediates=frozenset(item["name"] for item in intermediates),
@@ -169,8 +173,6 @@ def shown(value: object) -> str:
 
 def flips(subject: str, value: Any, vocab: Vocabulary) -> list[Any]:
     """Every other value a ``when`` line could take, one change away."""
-    if subject == "red_flags":
-        return ["none" if value == "any" else "any"]
     if subject == "no_option_in":
         return [stage for stage in vocab.stages if stage != value]
     if subject in vocab.intermediates:
