@@ -150,3 +150,40 @@ def test_loader_refuses_an_unknown_treatment(draft: Path) -> None:
 def test_loader_refuses_an_unregistered_guideline_section(draft: Path) -> None:
     edit(draft / "rules" / "00_referral.yaml", 'section: "1.1.1"', 'section: "9.9.9"')
     assert any("section '9.9.9' is not registered" in p for p in load_problems(draft))
+
+
+def test_loader_refuses_bands_that_leave_a_gap(draft: Path) -> None:
+    edit(
+        draft / "measures.yaml",
+        "{value: six_months_or_more, low: 6,",
+        "{value: six_months_or_more, low: 7,",
+    )
+    assert "measures.yaml, symptom_duration: bands must cover 0 to 600 once each" in load_problems(
+        draft
+    )
+
+
+def test_loader_refuses_a_band_a_rule_does_not_know(draft: Path) -> None:
+    edit(
+        draft / "rules" / "01_progression.yaml",
+        "symptom_duration: under_six_months",
+        "symptom_duration: brief",
+    )
+    assert any("when.symptom_duration: ['brief'] not among" in p for p in load_problems(draft))
+
+
+def test_every_red_flag_has_an_urgency(draft: Path) -> None:
+    edit(draft / "red_flags.yaml", "- id: major_trauma\n", "- id: major_traumas\n")
+    problems = load_problems(draft)
+    assert "red_flags.yaml: major_traumas is not a red flag of the case" in problems
+    assert "red_flags.yaml: red flag major_trauma has no entry" in problems
+
+
+def test_red_flag_conditions_take_the_screens_only(draft: Path) -> None:
+    edit(draft / "rules" / "00_referral.yaml", "red_flags: urgent", "red_flags: maybe")
+    assert any(
+        p.endswith(
+            "when.red_flags: takes any, emergency, urgent, none or null (never asked) (got 'maybe')"
+        )
+        for p in load_problems(draft)
+    )

@@ -194,4 +194,10 @@ def _flatten(annotation: object) -> list[object]:
     return [annotation]
 
 
+def number_bounds(key: str) -> tuple[int, int]:
+    """The smallest and largest whole number a numeric case key takes."""
+    bounds = {type(m).__name__: m for m in Case.model_fields[key].metadata}
+    return bounds["Ge"].ge, bounds["Le"].le
+
+
 CASE_KEYS: tuple[str, ...] = tuple(Case.model_fields)

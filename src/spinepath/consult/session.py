@@ -9,7 +9,14 @@ from typing import Any
 import yaml
 
 from spinepath.case.loading import validate_case
-from spinepath.case.model import CASE_KEYS, UNKNOWN, Case, RedFlag, allowed_values
+from spinepath.case.model import (
+    CASE_KEYS,
+    UNKNOWN,
+    Case,
+    RedFlag,
+    allowed_values,
+    number_bounds,
+)
 from spinepath.errors import CaseError
 from spinepath.kb.model import KnowledgeBase
 from spinepath.pathway.build import assess
@@ -31,11 +38,6 @@ def _spelled(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _bounds(key: str) -> tuple[int, int]:
-    bounds = {type(m).__name__: m for m in Case.model_fields[key].metadata}
-    return bounds["Ge"].ge, bounds["Le"].le
 
 
 class Answer:
@@ -162,7 +164,7 @@ class Consultation:
         )
 
     def _number(self, key: str, answer: str) -> int:
-        low, high = _bounds(key)
+        low, high = number_bounds(key)
         if not answer.isdigit() or not low <= int(answer) <= high:
             raise ValueError(f"answer a whole number from {low} to {high}, unknown, or why")
         return int(answer)

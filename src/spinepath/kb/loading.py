@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from spinepath.case.model import CASE_KEYS, allowed_values
+from spinepath.case.model import CASE_KEYS, allowed_values, number_bounds
 from spinepath.errors import KnowledgeError
 from spinepath.kb.cache import cached_knowledge
 from spinepath.kb.model import (
@@ -153,46 +153,46 @@ def parse_knowledge(root: Path) -> KnowledgeBase:
     )
 
 
-def _measures(path: Path, context: _Context, problems: list[str]) -> dict[str, Measure]:
-    """The measures: bands of a number of the case, which rules test like facts."""
-    measures: dict[str, Measure] = {}
+def _cited_entries(
+    path: Path, context: _Context, model: type[Any], name_field: str, problems: list[str]
+) -> list[Any]:
+    """The entries of a register file, citations resolved, each cited; one problem per line."""
+    entries = []
     for entry in _read(path) or []:
-        name = entry.get("name") if isinstance(entry, dict) else None
-        where = f"measures.yaml, {name}"
+        name = entry.get(name_field) if isinstance(entry, dict) else entry
+        where = f"{path.name}, {name}"
         try:
             entry = dict(entry)
             entry["citations"] = [context.citation(c) for c in entry.get("citations") or []]
-            measure = Measure.model_validate(entry)
-        except (KnowledgeError, ValidationError, TypeError) as error:
+            validated = model.model_validate(entry)
+        except (KnowledgeError, ValidationError, TypeError, ValueError) as error:
             problems.append(f"{where}: {_first_line(error)}")
             continue
+        if not validated.citations:
+            problems.append(f"{where}: cites nothing")
+        entries.append(validated)
+    return entries
+
+
+def _measures(path: Path, context: _Context, problems: list[str]) -> dict[str, Measure]:
+    """The measures: bands of a number of the case, which rules test like facts."""
+    measures: dict[str, Measure] = {}
+    for measure in _cited_entries(path, context, Measure, "name", problems):
+        where = f"measures.yaml, {measure.name}"
         if measure.key not in CASE_KEYS or allowed_values(measure.key) is not None:
             problems.append(f"{where}: {measure.key} is not a number of the case")
             continue
-        if not measure.citations:
-            problems.append(f"{where}: cites nothing")
-        bounds = _number_bounds(measure.key)
-        covered = sorted((band.low, band.high) for band in measure.bands)
-        expected_low = bounds[0]
-        for low, high in covered:
-            if low != expected_low or high < low:
-                problems.append(f"{where}: bands must cover {bounds[0]} to {bounds[1]} once each")
-                break
-            expected_low = high + 1
-        else:
-            if expected_low != bounds[1] + 1:
-                problems.append(f"{where}: bands must cover {bounds[0]} to {bounds[1]} once each")
-        if name in CASE_KEYS or name in context.intermediates:
+        low, high = number_bounds(measure.key)
+        edges = sorted((band.low, band.high) for band in measure.bands)
+        starts = [low] + [band_high + 1 for _, band_high in edges[:-1]]
+        if [band_low for band_low, _ in edges] != starts or edges[-1][1] != high or any(
+            band_high < band_low for band_low, band_high in edges
+        ):
+            problems.append(f"{where}: bands must cover {low} to {high} once each")
+        if measure.name in CASE_KEYS or measure.name in context.intermediates:
             problems.append(f"{where}: the name is already a case fact or an intermediate")
         measures[measure.name] = measure
     return measures
-
-
-def _number_bounds(key: str) -> tuple[int, int]:
-    from spinepath.case.model import Case
-
-    bounds = {type(m).__name__: m for m in Case.model_fields[key].metadata}
-    return bounds["Ge"].ge, bounds["Le"].le
 
 
 def _red_flags(path: Path, context: _Context, problems: list[str]) -> dict[str, RedFlagEntry]:
@@ -201,19 +201,7 @@ def _red_flags(path: Path, context: _Context, problems: list[str]) -> dict[str, 
 
     from spinepath.case.model import RedFlag
 
-    flags: dict[str, RedFlagEntry] = {}
-    for entry in _read(path) or []:
-        where = f"red_flags.yaml, {entry.get('id') if isinstance(entry, dict) else entry}"
-        try:
-            entry = dict(entry)
-            entry["citations"] = [context.citation(c) for c in entry.get("citations") or []]
-            flag = RedFlagEntry.model_validate(entry)
-        except (KnowledgeError, ValidationError, TypeError) as error:
-            problems.append(f"{where}: {_first_line(error)}")
-            continue
-        if not flag.citations:
-            problems.append(f"{where}: cites nothing")
-        flags[flag.id] = flag
+    flags = {f.id: f for f in _cited_entries(path, context, RedFlagEntry, "id", problems)}
     vocabulary = typing.get_args(RedFlag)
     problems += [
         f"red_flags.yaml: {f} is not a red flag of the case" for f in flags if f not in vocabulary
