@@ -364,6 +364,7 @@ def run_all(
     results: list[Result | None] = [None] * len(mutants)
     lock = threading.Lock()
     done = [0]
+    failures: list[BaseException] = []
 
     def work(worker: Worker) -> None:
         while True:
@@ -371,7 +372,12 @@ def run_all(
                 position, mutant = todo.get_nowait()
             except queue.Empty:
                 return
-            result = worker.try_mutant(mutant, tests, timeout)
+            try:
+                result = worker.try_mutant(mutant, tests, timeout)
+            except Exception as error:  # a crashed worker must not pass for a clean score
+                with lock:
+                    failures.append(error)
+                return
             with lock:
                 results[position] = result
                 done[0] += 1
@@ -382,6 +388,8 @@ def run_all(
         thread.start()
     for thread in threads:
         thread.join()
+    if failures:
+        raise SystemExit(f"mutation run failed: {failures[0]!r}")
     return [result for result in results if result is not None]
 
 

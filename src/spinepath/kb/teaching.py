@@ -28,6 +28,9 @@ class Expected(BaseModel):
     missing_facts: list[str] | None = None
     #: When given, the exact set of caution ids (as for ``missing_facts``).
     cautions: list[str] | None = None
+    #: When given, the exact set of contested options: offered by the seeds while
+    #: guidelines diverge for this case.
+    contested: list[str] | None = None
 
 
 class TeachingCase(BaseModel):
@@ -74,4 +77,12 @@ def mismatches(expected: Expected, pathway: Pathway) -> list[str]:
         got_cautions = sorted(c.id for c in pathway.cautions)
         if got_cautions != sorted(expected.cautions):
             problems.append(f"cautions: expected {sorted(expected.cautions)}, got {got_cautions}")
+    if expected.contested is not None:
+        got_contested = sorted(
+            option.id for stage in pathway.stages for option in stage.options if option.contested
+        )
+        if got_contested != sorted(expected.contested):
+            problems.append(
+                f"contested: expected {sorted(expected.contested)}, got {got_contested}"
+            )
     return problems
