@@ -482,6 +482,7 @@ def consult(partial_case: Path | None) -> None:
 
 
 def _offer_to_save(text: str) -> None:
+    """Ask where to save the case file, and save it by the rules of ``report``'s output."""
     try:
         answer = click.prompt(
             "Save the case file? Enter a path (or nothing to skip)", default="", show_default=False
@@ -490,16 +491,30 @@ def _offer_to_save(text: str) -> None:
         return
     if not answer.strip():
         return
-    target = Path(answer.strip())
-    if target.exists() and not click.confirm(f"{target} exists. Overwrite?", default=False):
+    if not _save_case_file(Path(answer.strip()), text):
         click.echo("Not saved.")
-        return
+
+
+def _save_case_file(given: Path, text: str) -> bool:
+    """Save ``text`` at ``given``, asking before replacing a file; True once saved."""
+    from spinepath.render.output import OutputError, checked_target, write_output
+
     try:
-        target.write_text(text, encoding="utf-8")
-    except OSError as error:
-        click.echo(f"spinepath: error: {target}: cannot write ({error.strerror})", err=True)
-        return
-    click.echo(f"Saved {target}.")
+        try:
+            target = checked_target(given, "case", force=False)
+        except OutputError:
+            target = checked_target(given, "case", force=True)
+            if not click.confirm(f"{given} exists. Overwrite?", default=False):
+                return False
+            write_output(target, text.encode("utf-8"), force=True)
+        else:
+            write_output(target, text.encode("utf-8"), force=False)
+    except OutputError as error:
+        for problem in error.problems:
+            click.echo(f"spinepath: error: {problem}", err=True)
+        return False
+    click.echo(f"Saved {given}.")
+    return True
 
 
 def _assess_file(case_file: Path) -> tuple[Any, Any]:
@@ -587,7 +602,7 @@ def schema() -> None:
     "-o",
     "--output",
     type=click.Path(path_type=Path),
-    help="Where to write the report [default: reports/<CASE stem>.html or .pdf].",
+    help="Where to write the report [default: <CASE stem>.report.html or .report.pdf here].",
 )
 @click.option("--pdf", "as_pdf", is_flag=True, help="Write a PDF (needs spinepath[pdf]).")
 @click.option("--force", is_flag=True, help="Replace an existing file.")
