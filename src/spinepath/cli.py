@@ -39,12 +39,10 @@ def reports_errors(command: F) -> F:
             return command(*args, **kwargs)
         except (KnowledgeError, EngineError) as error:
             kind = "knowledge base" if isinstance(error, KnowledgeError) else "engine"
-            for problem in error.problems:
-                click.echo(f"spinepath: {kind} error: {problem}", err=True)
+            _echo_problems(error, f"spinepath: {kind} error: ")
             sys.exit(EXIT_INTERNAL)
         except SpinepathError as error:
-            for problem in error.problems:
-                click.echo(f"spinepath: error: {problem}", err=True)
+            _echo_problems(error, "spinepath: error: ")
             sys.exit(EXIT_BAD_INPUT)
         except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt, SystemExit):
             raise
@@ -65,6 +63,15 @@ def reports_errors(command: F) -> F:
             sys.exit(EXIT_INTERNAL)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _echo_problems(error: SpinepathError, prefix: str) -> None:
+    """One line per problem on standard error; a key name or path from the case cannot
+    break the line or drive the terminal."""
+    from spinepath.terminal import visible
+
+    for problem in error.problems:
+        click.echo(prefix + visible(problem), err=True)
 
 
 EVIDENCE = click.option(
@@ -197,7 +204,9 @@ def _print_pathway(case: Any, output_format: str, show_evidence: bool) -> None:
     kb = load_knowledge()
     pathway = run(case, kb)
     if output_format == "json":
-        click.echo(pathway.to_json())
+        from spinepath.terminal import json_for_terminal
+
+        click.echo(json_for_terminal(pathway.to_json()))
     elif output_format == "md":
         from spinepath.render.markdown import render_markdown
 
@@ -510,8 +519,7 @@ def _save_case_file(given: Path, text: str) -> bool:
         else:
             write_output(target, text.encode("utf-8"), force=False)
     except OutputError as error:
-        for problem in error.problems:
-            click.echo(f"spinepath: error: {problem}", err=True)
+        _echo_problems(error, "spinepath: error: ")
         return False
     click.echo(f"Saved {given}.")
     return True
@@ -544,7 +552,10 @@ def _echo_json(data: Any) -> None:
     def plain(value: Any) -> Any:
         return value.model_dump(mode="json")
 
-    click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=plain))
+    from spinepath.terminal import json_for_terminal
+
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=plain)
+    click.echo(json_for_terminal(text))
 
 
 @main.command()
