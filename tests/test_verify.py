@@ -260,7 +260,7 @@ def test_verify_fails_on_an_ungated_surgical_recommendation(
     )
     result = _run_cli(directory, monkeypatch, "--format", "json")
     assert result.exit_code == 1, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert report["ok"] is False
     gate = "surgery recommended only when everything failed and daily life is impossible"
     found = [v for v in report["violations"] if v["check"] == gate]
@@ -305,7 +305,7 @@ def test_verify_fails_on_conflicting_duplicate_rules(
     directory = _broken_copy(tmp_path, {"30_surgical.yaml": add_conflict})
     result = _run_cli(directory, monkeypatch, "--format", "json")
     assert result.exit_code == 1, result.output
-    details = [v["detail"] for v in json.loads(result.output)["violations"]]
+    details = [v["detail"] for v in json.loads(result.stdout)["violations"]]
     assert any("surgical.laminotomy_twin" in d and "same conditions" in d for d in details)
 
 

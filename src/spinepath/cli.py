@@ -7,10 +7,12 @@ loads the template engine.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,8 +24,52 @@ from spinepath.errors import SpinepathError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Exit codes (README, "Errors and exit codes"). 1 is verify's "a check failed".
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
+#: Standard output could not be written (closed, full, a reader gone), as Python's own 120.
+EXIT_OUTPUT = 120
+#: Ctrl-C (SIGINT) and SIGTERM: 128 plus the signal's number, as a shell reports them.
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+class StdoutFailed(Exception):
+    """Standard output cannot be written; raised by :class:`GuardedStdout` in its place."""
+
+    def __init__(self, error: OSError | None) -> None:
+        self.reason = error.strerror if error is not None and error.strerror else "closed"
+        super().__init__(self.reason)
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived (a BaseException, so that nothing on the way mistakes it for a bug)."""
+
+
+class GuardedStdout:
+    """Standard output whose write failures are :class:`StdoutFailed`, not ``OSError``.
+
+    A failure to write the output is then told apart, wherever it happens (in click's
+    help, in a command, at the final flush), from an ``OSError`` that is a bug.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except OSError as error:
+            raise StdoutFailed(error) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as error:
+            raise StdoutFailed(error) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 DEMO_CASE = "19_surgical_fusion.yaml"
 
@@ -44,13 +90,18 @@ def reports_errors(command: F) -> F:
         except SpinepathError as error:
             _echo_problems(error, "spinepath: error: ")
             sys.exit(EXIT_BAD_INPUT)
-        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt, SystemExit):
+        except (click.exceptions.Exit, click.ClickException, SystemExit, StdoutFailed):
             raise
-        except BrokenPipeError:
-            # The reader went away (`spinepath ... | head`): stop quietly.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            sys.exit(1)
+        except (KeyboardInterrupt, click.Abort):
+            # Ctrl-C, or a prompt's end of input that the command did not handle.
+            click.echo("\nspinepath: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except Terminated:
+            click.echo("spinepath: terminated", err=True)
+            sys.exit(EXIT_TERMINATED)
+        except BrokenPipeError as error:
+            # Standard output without the entry point's guard (as under a test runner).
+            raise StdoutFailed(error) from None
         except Exception as error:
             # A bug, not bad input: one line, and the traceback only on request.
             if os.environ.get("SPINEPATH_DEBUG"):
@@ -109,26 +160,63 @@ def entry_point() -> None:
     written. So standard output and error are flushed and the process ends.
     With ``SPINEPATH_DEBUG`` set, or under a tracer or profiler (coverage, for
     one), the ordinary exit runs instead, so that their exit hooks still run.
+
+    Standard output that cannot be written (closed, ``/dev/full``, a reader gone)
+    is one line on standard error and exit code 120, for every command.
     """
-    try:
-        main(prog_name="spinepath")
-    except SystemExit as finished:
-        status = finished.code
-    else:
-        status = 0
+    status = _flushed(_run())
     watched = sys.gettrace() or sys.getprofile() or "coverage" in sys.modules
     if os.environ.get("SPINEPATH_DEBUG") or watched:
         sys.exit(status)
-    if status is not None and not isinstance(status, int):
-        print(status, file=sys.stderr)  # what sys.exit does with a message
-        status = 1
+    os._exit(status)
+
+
+def _run() -> int:
+    """Run the command line; its exit status."""
+    if sys.stdout is None:  # started with standard output closed (`>&-`)
+        return _stdout_failed(StdoutFailed(None))
+    sys.stdout = GuardedStdout(sys.stdout)  # type: ignore[assignment]
+    try:
+        main(prog_name="spinepath")
+    except SystemExit as finished:
+        return _status(finished.code)
+    except StdoutFailed as failure:
+        return _stdout_failed(failure)
+    except KeyboardInterrupt:
+        print("\nspinepath: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def _status(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)  # what sys.exit does with a message
+    return 1
+
+
+def _flushed(status: int) -> int:
+    """Flush what is left of the output; the exit status, 120 if the output was lost."""
     try:
         sys.stdout.flush()
+    except (StdoutFailed, OSError, AttributeError) as failure:
+        if status != EXIT_OUTPUT:
+            reason = failure if isinstance(failure, StdoutFailed) else StdoutFailed(None)
+            status = _stdout_failed(reason)
+    with contextlib.suppress(OSError, AttributeError):
         sys.stderr.flush()
-    except OSError:
-        # The reader went away before the last of the output (`spinepath ... | head`).
-        status = status or 1
-    os._exit(status or 0)
+    return status
+
+
+def _stdout_failed(failure: StdoutFailed) -> int:
+    """Say once that the output was lost; make later writes harmless; exit code 120."""
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until the process ends
+    print(
+        f"spinepath: error: cannot write to standard output ({failure.reason})", file=sys.stderr
+    )
+    return EXIT_OUTPUT
 
 
 @click.group(
@@ -258,8 +346,17 @@ def walkthrough(case_file: Path, output_format: str, interactive: bool) -> None:
         click.echo(
             render_walkthrough_step(pathway, kb, step, header=index == 0, footer=last), nl=False
         )
-        if waits and not last and input("[Enter: next step, q: stop] ").strip().lower() == "q":
+        if waits and not last and not _next_step():
             break
+
+
+def _next_step() -> bool:
+    """Wait for Enter; False when the person stops (q, or the end of input)."""
+    try:
+        return input("[Enter: next step, q: stop] ").strip().lower() != "q"
+    except EOFError:
+        click.echo("")
+        return False
 
 
 @main.command()
@@ -435,7 +532,7 @@ def consult(partial_case: Path | None) -> None:
       spinepath consult
       spinepath consult half-done.yaml
     """
-    from spinepath.consult.session import Answer, Consultation
+    from spinepath.consult.session import Consultation
     from spinepath.kb.loading import load_knowledge
     from spinepath.pathway.build import assess as run
     from spinepath.render.text import render_pathway, wrap
@@ -450,8 +547,36 @@ def consult(partial_case: Path | None) -> None:
     click.echo(wrap("NOT A DIAGNOSIS. " + " ".join(kb.meta.disclaimer.split()), 2, "! "))
     click.echo('Answer with a number or a word. "unknown" is always an answer; "why" says')
     click.echo('what a question is for; "q" stops.')
-    stopped = False
-    while not stopped and (key := session.next_question()) is not None:
+    try:
+        _ask_questions(session)
+    except KeyboardInterrupt:
+        click.echo("\n\nInterrupted. The answers so far can still be kept.")
+        _offer_to_save(session.case_file_text())
+        sys.exit(EXIT_INTERRUPTED)
+    except EOFError:
+        click.echo("\n(end of input: stopping here)")
+    click.echo("")
+    if "onset" not in session.answers:
+        click.echo("Stopped before onset was known: no pathway yet.")
+    else:
+        pathway = run(session.case(), kb)
+        click.echo(render_pathway(pathway, kb), nl=False)
+        for note in session.notes:
+            click.echo(wrap(f"Note: {note}", 2, "! "))
+    if _offer_to_save(session.case_file_text()) == "interrupted":
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def _ask_questions(session: Any) -> None:
+    """Ask until no question can change the pathway or the person stops.
+
+    Raises ``KeyboardInterrupt`` on Ctrl-C and ``EOFError`` at the end of input.
+    """
+    from spinepath.consult.session import Answer
+    from spinepath.render.text import wrap
+
+    kb = session.kb
+    while (key := session.next_question()) is not None:
         question = kb.questions[key]
         click.echo("")
         click.echo(wrap(question.question, 2))
@@ -460,10 +585,7 @@ def consult(partial_case: Path | None) -> None:
         for number, (words, _) in enumerate(session.choices(key), start=1):
             click.echo(f"  {number}. {words}")
         while True:
-            try:
-                text = click.prompt("  your answer", default="", show_default=False)
-            except click.Abort:
-                text = "q"
+            text = _ask("  your answer")
             try:
                 value = session.interpret(key, text)
             except ValueError as hint:
@@ -475,33 +597,53 @@ def consult(partial_case: Path | None) -> None:
                     click.echo(wrap(line, 6, "    - "))
                 continue
             if value == Answer.QUIT:
-                stopped = True
-            else:
-                session.record(key, value)
+                return
+            session.record(key, value)
             break
-    click.echo("")
-    if "onset" not in session.answers:
-        click.echo("Stopped before onset was known: no pathway yet.")
-    else:
-        pathway = run(session.case(), kb)
-        click.echo(render_pathway(pathway, kb), nl=False)
-        for note in session.notes:
-            click.echo(wrap(f"Note: {note}", 2, "! "))
-    _offer_to_save(session.case_file_text())
 
 
-def _offer_to_save(text: str) -> None:
-    """Ask where to save the case file, and save it by the rules of ``report``'s output."""
+def _ask(text: str) -> str:
+    """``click.prompt`` with Ctrl-C as ``KeyboardInterrupt`` and end of input as ``EOFError``.
+
+    click turns both into one ``Abort``; the exception it replaced says which.
+    """
     try:
-        answer = click.prompt(
-            "Save the case file? Enter a path (or nothing to skip)", default="", show_default=False
-        )
-    except click.Abort:
-        return
-    if not answer.strip():
-        return
-    if not _save_case_file(Path(answer.strip()), text):
+        return str(click.prompt(text, default="", show_default=False))
+    except click.Abort as abort:
+        raise _what_aborted(abort) from None
+
+
+def _confirm(text: str) -> bool:
+    """``click.confirm``, with Ctrl-C and end of input told apart as in :func:`_ask`."""
+    try:
+        return click.confirm(text, default=False)
+    except click.Abort as abort:
+        raise _what_aborted(abort) from None
+
+
+def _what_aborted(abort: click.Abort) -> BaseException:
+    return KeyboardInterrupt() if isinstance(abort.__context__, KeyboardInterrupt) else EOFError()
+
+
+def _offer_to_save(text: str) -> str:
+    """Ask where to save the case file, and save it by the rules of ``report``'s output.
+
+    Returns "saved", "skipped", "not saved", or "interrupted" (Ctrl-C while asking).
+    """
+    try:
+        answer = _ask("Save the case file? Enter a path (or nothing to skip)")
+        if not answer.strip():
+            return "skipped"
+        saved = _save_case_file(Path(answer.strip()), text)
+    except KeyboardInterrupt:
+        click.echo("\nNot saved.")
+        return "interrupted"
+    except EOFError:
+        click.echo("\nNot saved (end of input).")
+        return "not saved"
+    if not saved:
         click.echo("Not saved.")
+    return "saved" if saved else "not saved"
 
 
 def _save_case_file(given: Path, text: str) -> bool:
@@ -513,7 +655,7 @@ def _save_case_file(given: Path, text: str) -> bool:
             target = checked_target(given, "case", force=False)
         except OutputError:
             target = checked_target(given, "case", force=True)
-            if not click.confirm(f"{given} exists. Overwrite?", default=False):
+            if not _confirm(f"{given} exists. Overwrite?"):
                 return False
             write_output(target, text.encode("utf-8"), force=True)
         else:
@@ -592,6 +734,7 @@ def rules(output_format: str, stage: str | None) -> None:
 
 
 @main.command()
+@reports_errors
 def schema() -> None:
     """Print the JSON Schema of a case file.
 
@@ -725,22 +868,44 @@ def verify(output_format: str, workers: int | None) -> None:
       spinepath verify
       spinepath verify --format json --workers 2
     """
-    import os
-
-    from spinepath.verify import plan_size
-    from spinepath.verify import verify as run_verify
     from spinepath.verify.report import to_json, to_text
 
-    workers = workers or os.cpu_count() or 1
-    if sys.stderr.isatty():
-        with click.progressbar(length=plan_size(), label="checking cases", file=sys.stderr) as bar:
-            report = run_verify(workers=workers, progress=bar.update)
-    else:
-        report = run_verify(workers=workers)
+    with _sigterm_raises():
+        report = _run_verify(workers or os.cpu_count() or 1)
     text = to_json(report) if output_format == "json" else to_text(report)
     click.echo(text, nl=output_format == "json")
+    if not sys.stdout.isatty():
+        # The report went to a file or a pipe: whoever started it still sees the verdict.
+        verdict = "OK" if report["ok"] else f"FAILED ({len(report['violations'])} violation(s))"
+        click.echo(f"spinepath verify: {verdict}; the report is on standard output", err=True)
     if not report["ok"]:
         sys.exit(1)
+
+
+def _run_verify(workers: int) -> dict[str, Any]:
+    """The proof, with a progress bar when standard error is a terminal."""
+    from spinepath.verify import plan_size
+    from spinepath.verify import verify as run_verify
+
+    if not sys.stderr.isatty():
+        return run_verify(workers=workers)
+    with click.progressbar(length=plan_size(), label="checking cases", file=sys.stderr) as bar:
+        return run_verify(workers=workers, progress=bar.update)
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated`, so that leaving the block
+    stops worker processes as Ctrl-C does (``kill`` alone would leave them running)."""
+
+    def terminated(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m spinepath.cli`
