@@ -24,9 +24,28 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
 
 
 def _as_from_a_shell() -> None:
-    """Ctrl-C as in an interactive shell: a runner in the background may ignore SIGINT,
-    and an ignored signal stays ignored across exec."""
+    """Ctrl-C as in an interactive shell: a runner in the background may ignore or block
+    SIGINT, and an ignored or blocked signal stays so across exec."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+def _interrupt_after_the_prompt(process: subprocess.Popen[bytes]) -> None:
+    """SIGINT once the process waits for input. The prompt shows a moment before that:
+    a signal landing between the prompt's flush and the read() is only acted on when
+    the read returns (CPython checks signals on EINTR), which no person is quick enough
+    to hit but a test is."""
+    time.sleep(1)
+    process.send_signal(signal.SIGINT)
+
+
+def _signals_of(pid: int) -> str:
+    """The signal lines of /proc/PID/status, to tell a lost signal from a slow process."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return "(gone)"
+    return " ".join(line for line in status.splitlines() if line.startswith(("Sig", "Shd")))
 COMMAND = [sys.executable, "-m", "spinepath"]
 
 
@@ -93,13 +112,13 @@ class _Process:
                 if not chunk:
                     break
                 self.seen += chunk
-        assert marker in self.seen, self.seen.decode(errors="replace")[-2000:]
+        assert marker in self.seen, (
+            self.seen.decode(errors="replace")[-2000:] + _signals_of(self.process.pid)
+        )
 
     def interrupt(self) -> None:
-        """Ctrl-C a moment after the prompt appears, as a person would: the prompt is on
-        the screen a little before the process waits for input."""
-        time.sleep(1)
-        self.process.send_signal(signal.SIGINT)
+        """Ctrl-C a moment after the prompt appears, as a person would."""
+        _interrupt_after_the_prompt(self.process)
 
     def send(self, line: str) -> None:
         stdin: IO[bytes] = self.process.stdin  # type: ignore[assignment]
@@ -201,10 +220,13 @@ def test_walkthrough_interactive_stops_cleanly(stop: str) -> None:
     try:
         seen = _read_terminal(leader, b"[Enter: next step")
         if stop == "ctrl-c":
-            process.send_signal(signal.SIGINT)
+            _interrupt_after_the_prompt(process)
         else:
             os.write(leader, b"\x04")  # Ctrl-D: end of input at the terminal
-        status = process.wait(timeout=60)
+        try:
+            status = process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(_signals_of(process.pid)) from None
         seen = _read_terminal(leader, b"\xff", seen)
     finally:
         if process.poll() is None:

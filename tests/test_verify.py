@@ -338,3 +338,15 @@ def test_quotes_are_rechecked_against_the_seed_text() -> None:
     assert quote_problems(broken)[1] == [
         f"{rule.id}: quote of {citation.source} at {shifted.start}:{shifted.end} is not verbatim"
     ]
+
+
+def test_a_verify_run_leaves_no_worker_state_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_cache: None
+) -> None:
+    """A later check in this process checks the knowledge base it is given, not the last
+    run's (the suite passes in any order)."""
+    from spinepath.verify import run
+
+    directory = _broken_copy(tmp_path, {"30_surgical.yaml": _surgical_only_laminotomy})
+    assert _run_cli(directory, monkeypatch).exit_code == 0
+    assert run._WORKER == {}

@@ -130,6 +130,22 @@ def enumerate_all(
     todo = tasks(plan)
     total = Tally()
     _prime(plan.kb)
+    try:
+        _check_all(todo, total, workers, progress)
+    finally:
+        # The primed knowledge base is this run's only: a later check_range in this
+        # process (another verify, a test) must not inherit it.
+        _WORKER.clear()
+    return total, time.perf_counter() - started
+
+
+def _check_all(
+    todo: list[tuple[int, int, int]],
+    total: Tally,
+    workers: int,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Check every task into ``total``, in this process or in a pool of ``workers``."""
     if workers <= 1:
         for task in todo:
             total.merge(check_range(task))
@@ -143,4 +159,3 @@ def enumerate_all(
                 total.merge(tally)
                 if progress:
                     progress(task[2] - task[1])
-    return total, time.perf_counter() - started
