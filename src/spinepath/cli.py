@@ -85,7 +85,7 @@ def reports_errors(command: F) -> F:
             return command(*args, **kwargs)
         except (KnowledgeError, EngineError) as error:
             kind = "knowledge base" if isinstance(error, KnowledgeError) else "engine"
-            _echo_problems(error, f"spinepath: {kind} error: ")
+            _echo_problems(error, f"spinepath: {kind} error: ", fold=True)
             sys.exit(EXIT_INTERNAL)
         except SpinepathError as error:
             _echo_problems(error, "spinepath: error: ")
@@ -116,12 +116,15 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _echo_problems(error: SpinepathError, prefix: str) -> None:
+def _echo_problems(error: SpinepathError, prefix: str, *, fold: bool = False) -> None:
     """One line per problem on standard error; a key name or path from the case cannot
-    break the line or drive the terminal."""
+    break the line or drive the terminal. ``fold`` joins the lines of a message of our
+    own (a YAML parser's, about the knowledge base) instead of escaping its newlines."""
     from spinepath.terminal import visible
 
     for problem in error.problems:
+        if fold:
+            problem = " ".join(line.strip() for line in problem.splitlines())
         click.echo(prefix + visible(problem), err=True)
 
 
