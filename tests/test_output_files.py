@@ -198,3 +198,38 @@ def test_consult_does_not_create_folders(tmp_path: Path, monkeypatch: pytest.Mon
     result = _consult("a/b/saved.yaml", "")
     assert "a/b: no such directory (create it first)" in result.stderr
     assert not (tmp_path / "a").exists()
+
+
+# --- what-if and explore HTML, written by spinepath itself ---------------------------
+
+
+@pytest.mark.parametrize(
+    "command", [["what-if", "{case}", "--set", "daily_life=limited"], ["explore", "{case}"]]
+)
+def test_what_if_and_explore_write_html_through_the_one_writer(
+    case_file: Path, tmp_path: Path, umask_077: None, command: list[str]
+) -> None:
+    args = [part.format(case=case_file) for part in command]
+    target = tmp_path / "page.html"
+    first = CliRunner().invoke(main, [*args, "--format", "html", "-o", str(target)])
+    assert first.exit_code == 0, first.output
+    assert first.stdout == f"{target}\n"
+    assert target.read_text().startswith("<!DOCTYPE html>")
+    assert target.stat().st_mode & 0o777 == 0o600
+    again = CliRunner().invoke(main, [*args, "--format", "html", "-o", str(target)])
+    assert again.exit_code == 2
+    assert again.stderr == (
+        f"spinepath: error: {target}: already exists (use --force to replace it)\n"
+    )
+    target.chmod(0o640)
+    forced = CliRunner().invoke(main, [*args, "--format", "html", "-o", str(target), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert _listing(tmp_path) == ["case.yaml", "page.html"]
+
+
+def test_output_file_needs_the_html_format(case_file: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["explore", str(case_file), "-o", str(tmp_path / "x.html")])
+    assert result.exit_code == 2
+    assert result.stderr == "spinepath: error: -o writes HTML: add --format html\n"
+    assert _listing(tmp_path) == ["case.yaml"]

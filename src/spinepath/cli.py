@@ -308,6 +308,17 @@ def _print_pathway(case: Any, output_format: str, show_evidence: bool) -> None:
         click.echo(render_pathway(pathway, kb, show_evidence=show_evidence), nl=False)
 
 
+def html_output(command: F) -> F:
+    """``-o PATH`` and ``--force``: write the HTML page to a file, by ``report``'s rules."""
+    command = click.option("--force", is_flag=True, help="Replace an existing file.")(command)
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(path_type=Path),
+        help="Write the page to this .html file (with --format html), whole or not at all.",
+    )(command)
+
+
 CASE_ARGUMENT = click.argument(
     "case_file", metavar="CASE", type=click.Path(dir_okay=False, path_type=Path)
 )
@@ -422,8 +433,15 @@ def explain(
     show_default=True,
     help="text for people, json for programs, html in the look of the reports.",
 )
+@html_output
 @reports_errors
-def what_if(case_file: Path, settings: tuple[str, ...], output_format: str) -> None:
+def what_if(
+    case_file: Path,
+    settings: tuple[str, ...],
+    output_format: str,
+    output: Path | None,
+    force: bool,
+) -> None:
     """Compare CASE's pathway with the pathway of CASE changed by --set.
 
     Shows the current stage before and after, options gained, lost or changed in
@@ -436,7 +454,7 @@ def what_if(case_file: Path, settings: tuple[str, ...], output_format: str) -> N
       spinepath what-if case.yaml --set facet_arthritis=false
       spinepath what-if case.yaml --set non_invasive_therapy=helped --set daily_life=limited
       spinepath what-if case.yaml --set red_flags=[cauda_equina] --format json
-      spinepath what-if case.yaml --set facet_arthritis=false --format html > what-if.html
+      spinepath what-if case.yaml --set facet_arthritis=false --format html -o what-if.html
     """
     from spinepath.case import load_case
     from spinepath.kb.loading import load_knowledge
@@ -444,11 +462,13 @@ def what_if(case_file: Path, settings: tuple[str, ...], output_format: str) -> N
     from spinepath.whatif.compare import compare
     from spinepath.whatif.scenario import apply_changes, parse_settings
 
+    target = _html_target(output, output_format, force)
     case = load_case(case_file)
     changed = apply_changes(case, parse_settings(settings))
     kb = load_knowledge()
     before, after = run(case, kb), run(changed, kb)
-    _print_what_if(kb, output_format, case.label, difference=compare(before, after))
+    difference = compare(before, after)
+    _print_what_if(kb, output_format, case.label, difference=difference, target=(target, force))
 
 
 @main.command()
@@ -462,8 +482,11 @@ def what_if(case_file: Path, settings: tuple[str, ...], output_format: str) -> N
     show_default=True,
     help="text for people, json for programs, html in the look of the reports.",
 )
+@html_output
 @reports_errors
-def explore(case_file: Path, pairs: bool, output_format: str) -> None:
+def explore(
+    case_file: Path, pairs: bool, output_format: str, output: Path | None, force: bool
+) -> None:
     """Find every change of one fact that moves CASE's stage or changes a recommendation.
 
     Each change is ranked by how much the pathway changes and comes with the
@@ -473,7 +496,7 @@ def explore(case_file: Path, pairs: bool, output_format: str) -> None:
     \b
     Examples:
       spinepath explore case.yaml
-      spinepath explore case.yaml --format html > explore.html
+      spinepath explore case.yaml --format html -o explore.html
       spinepath explore case.yaml --pairs --format json
     """
     from spinepath.case import load_case
@@ -481,6 +504,7 @@ def explore(case_file: Path, pairs: bool, output_format: str) -> None:
     from spinepath.whatif.explore import explore as run_explore
     from spinepath.whatif.explore import pair_count
 
+    target = _html_target(output, output_format, force)
     case = load_case(case_file)
     kb = load_knowledge()
     if pairs and sys.stderr.isatty():
@@ -488,7 +512,18 @@ def explore(case_file: Path, pairs: bool, output_format: str) -> None:
             exploration = run_explore(kb, case, pairs=True, progress=bar.update)
     else:
         exploration = run_explore(kb, case, pairs=pairs)
-    _print_what_if(kb, output_format, case.label, exploration=exploration)
+    _print_what_if(kb, output_format, case.label, exploration=exploration, target=(target, force))
+
+
+def _html_target(output: Path | None, output_format: str, force: bool) -> Path | None:
+    """The checked file ``-o`` names, before any work is done; None to print instead."""
+    from spinepath.render.output import OutputError, checked_target
+
+    if output is None:
+        return None
+    if output_format != "html":
+        raise OutputError("-o writes HTML: add --format html")
+    return checked_target(output, "html", force=force)
 
 
 def _print_what_if(
@@ -498,8 +533,10 @@ def _print_what_if(
     *,
     difference: dict[str, Any] | None = None,
     exploration: dict[str, Any] | None = None,
+    target: tuple[Path | None, bool] = (None, False),
 ) -> None:
-    """Print a what-if difference or an exploration as json, html or text."""
+    """Print a what-if difference or an exploration as json, html or text, or write the
+    html to ``target`` (a checked path and whether to replace it)."""
     kind = "what_if" if difference is not None else "explore"
     if output_format == "json":
         disclaimer = " ".join(kb.meta.disclaimer.split())
@@ -510,7 +547,14 @@ def _print_what_if(
     else:
         from spinepath.render.text import render_what_if as render
     page = render(kb, kind=kind, label=label, difference=difference, exploration=exploration)
-    click.echo(page, nl=False)
+    path, force = target
+    if path is None:
+        click.echo(page, nl=False)
+        return
+    from spinepath.render.output import write_output
+
+    write_output(path, page.encode("utf-8"), force=force)
+    click.echo(str(path))
 
 
 @main.command()
