@@ -200,3 +200,31 @@ def test_consult_refuses_what_assess_refuses(tmp_path: Path, text: str) -> None:
     result = CliRunner().invoke(main, ["consult", str(path)], input="")
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("spinepath: error:")
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["assess"],
+        ["walkthrough"],
+        ["explain", "--how", "fusion"],
+        ["what-if", "--set", "age=40"],
+        ["explore"],
+        ["report", "-o", "x.html"],
+        ["consult"],
+    ],
+)
+def test_every_command_that_reads_a_case_reads_a_device_only_to_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    link = tmp_path / "case.yaml"
+    link.symlink_to("/dev/zero")
+    result = CliRunner().invoke(main, [command[0], str(link), *command[1:]], input="")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"spinepath: error: {link}: larger than {MAX_CASE_BYTES:,} bytes; "
+        "a case file is at most that\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case.yaml"]
