@@ -840,10 +840,11 @@ def report(
 ) -> None:
     """Write the case's pathway as a report to print or hand out: HTML, or PDF with --pdf.
 
-    The HTML is one self-contained file (no scripts, nothing fetched). An existing
-    file is kept unless --force; a path with '..', or a symbolic link in the
-    file's place, is refused. No date is printed unless --date or
-    SOURCE_DATE_EPOCH gives one, so the same case gives the same bytes.
+    The HTML is one self-contained file (no scripts, nothing fetched), written
+    whole or not at all, by default to <CASE stem>.report.html here. An existing
+    file is kept unless --force; a path with '..', a missing directory, or a
+    symbolic link in the file's place, is refused. No date is printed unless
+    --date or SOURCE_DATE_EPOCH gives one, so the same case gives the same bytes.
 
     \b
     Examples:
