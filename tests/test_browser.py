@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -161,6 +162,57 @@ def test_chromium_screenshot(tmp_path: Path) -> None:
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     assert (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")) == (1240, 1754)
     assert len(png) > 50_000  # a page with content, not a blank window
+
+
+def _screenshot(tmp_path: Path, page: Path, name: str) -> Any:
+    from PIL import Image
+
+    shot = tmp_path / f"{name}.png"
+    chromium(tmp_path, f"--screenshot={shot}", "--window-size=1240,1754", page.as_uri())
+    return Image.open(shot).convert("RGB")
+
+
+def _luminance(pixel: tuple[int, int, int]) -> float:
+    """Relative luminance (WCAG 2) of an sRGB pixel."""
+
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in pixel)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_chromium_shows_the_headline(tmp_path: Path) -> None:
+    """What a person sees: the page as rendered, against the same page with the headline's
+    text made transparent (same layout). The pixels that differ are the headline's
+    letters: there must be enough of them, on the first screen, at a readable contrast."""
+    report = write_report(tmp_path)
+    html = report.read_text(encoding="utf-8")
+    assert f"<h1>{LABEL}</h1>" in html
+    hidden = tmp_path / "hidden.html"
+    hidden.write_text(
+        html.replace("</head>", "<style>h1 { color: transparent !important; }</style></head>"),
+        encoding="utf-8",
+    )
+    seen = _screenshot(tmp_path, report, "seen")
+    blank = _screenshot(tmp_path, hidden, "blank")
+    assert seen.size == blank.size == (1240, 1754)
+    width, height = seen.size
+    seen_pixels, blank_pixels = seen.load(), blank.load()
+    letters = [
+        (x, y)
+        for y in range(0, height // 2)
+        for x in range(width)
+        if seen_pixels[x, y] != blank_pixels[x, y]
+    ]
+    assert len(letters) > 1000, "the headline draws (almost) nothing"
+    top = min(y for _, y in letters)
+    assert top < 600, f"the headline starts {top} px down: below the first screen"
+    darkest = min(letters, key=lambda p: _luminance(seen_pixels[p]))
+    text, background = _luminance(seen_pixels[darkest]), _luminance(blank_pixels[darkest])
+    contrast = (max(text, background) + 0.05) / (min(text, background) + 0.05)
+    assert contrast >= 4.5, f"headline contrast {contrast:.1f}:1 is too low to read"
 
 
 @pytest.mark.parametrize(("paper", "size"), [("a4", A4), ("letter", LETTER)])

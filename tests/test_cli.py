@@ -83,14 +83,45 @@ def test_missing_case_file(runner: CliRunner, tmp_path: Path) -> None:
     assert "no such file" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("file", "text", "expected"),
+    [
+        ("knowledge.yaml", "name: [unclosed\n", "knowledge.yaml: while parsing a flow sequence"),
+        (
+            "rules/30_surgical.yaml",
+            "- id: surgical.broken\n  when: {onset: sudden}\n",
+            "30_surgical.yaml, rule surgical.broken: when.onset: ['sudden'] not among",
+        ),
+    ],
+)
 def test_broken_knowledge_base_is_reported_not_raised(
-    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    runner: CliRunner,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    file: str,
+    text: str,
+    expected: str,
 ) -> None:
-    (tmp_path / "knowledge.yaml").write_text("name: [unclosed\n")
-    monkeypatch.setenv("SPINEPATH_KNOWLEDGE", str(tmp_path))
-    result = runner.invoke(main, ["demo"])
-    assert result.exit_code == 3
-    assert result.stderr.startswith("spinepath: knowledge base error:")
+    """A whole knowledge base with one file broken: the error is that file's, not a
+    missing file's, and it is one line (exit 3)."""
+    import shutil
+
+    from spinepath.kb.loading import load_knowledge
+
+    draft = tmp_path / "knowledge"
+    shutil.copytree(REPO / "knowledge", draft)
+    (draft / file).write_text(text)
+    monkeypatch.setenv("SPINEPATH_KNOWLEDGE", str(draft))
+    load_knowledge.cache_clear()
+    try:
+        result = runner.invoke(main, ["demo"])
+    finally:
+        load_knowledge.cache_clear()
+    assert result.exit_code == 3, result.output
+    lines = result.stderr.splitlines()
+    assert all(line.startswith("spinepath: knowledge base error: ") for line in lines), lines
+    assert expected in result.stderr and "No such file" not in result.stderr
+    assert "\\n" not in result.stderr  # the loader's multi-line message folded, not escaped
 
 
 def test_demo_runs_the_bundled_case(runner: CliRunner) -> None:

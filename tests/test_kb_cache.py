@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,7 +41,7 @@ def _parse_counting(calls: list[Path]) -> object:
 
 
 def _entries(directory: Path) -> list[Path]:
-    return sorted(directory.glob("knowledge-*.pickle"))
+    return sorted(directory.glob("knowledge-*.json"))
 
 
 def test_second_load_comes_from_the_cache_and_is_equal(cache_dir: Path, draft: Path) -> None:
@@ -87,24 +89,81 @@ def test_a_corrupt_entry_is_ignored_and_replaced(cache_dir: Path, draft: Path) -
     assert calls == [draft, draft]
 
 
-def test_an_entry_of_another_type_is_ignored(cache_dir: Path, draft: Path) -> None:
+def test_an_entry_of_another_shape_is_ignored(cache_dir: Path, draft: Path) -> None:
+    calls: list[Path] = []
+    cache.cached_knowledge(draft, _parse_counting(calls))
+    (entry,) = _entries(cache_dir)
+    document = json.loads(entry.read_bytes())
+    for broken in ({"not": "a knowledge base"}, {**document, "knowledge": {"meta": 1}}, [1]):
+        entry.write_text(json.dumps(broken))
+        assert isinstance(cache.cached_knowledge(draft, _parse_counting(calls)), KnowledgeBase)
+    assert len(calls) == 4
+
+
+def test_a_planted_pickle_runs_no_code(cache_dir: Path, draft: Path, tmp_path: Path) -> None:
+    """The cache holds data only: a pickle under an entry's name is not unpickled."""
     import pickle
 
     calls: list[Path] = []
     cache.cached_knowledge(draft, _parse_counting(calls))
     (entry,) = _entries(cache_dir)
-    entry.write_bytes(pickle.dumps({"not": "a knowledge base"}))
+    witness = tmp_path / "ran"
+
+    class Planted:
+        def __reduce__(self) -> tuple[object, ...]:
+            return (Path.touch, (witness,))
+
+    entry.write_bytes(pickle.dumps(Planted()))
     assert isinstance(cache.cached_knowledge(draft, _parse_counting(calls)), KnowledgeBase)
-    assert len(calls) == 2
+    assert not witness.exists()
 
 
 @pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
-def test_a_directory_others_can_write_is_not_trusted(cache_dir: Path, draft: Path) -> None:
+def test_a_directory_others_can_write_is_still_used(cache_dir: Path, draft: Path) -> None:
+    """Reading an entry cannot run code, so who else can write the directory does not matter."""
     calls: list[Path] = []
     cache.cached_knowledge(draft, _parse_counting(calls))
     cache_dir.chmod(0o777)
     cache.cached_knowledge(draft, _parse_counting(calls))
-    assert len(calls) == 2
+    assert len(calls) == 1
+
+
+def test_cached_equals_uncached_in_value_and_in_json(cache_dir: Path) -> None:
+    uncached = parse_knowledge(KNOWLEDGE)
+    cache.cached_knowledge(KNOWLEDGE, parse_knowledge)
+    cached = cache.cached_knowledge(KNOWLEDGE, lambda root: pytest.fail("not from the cache"))
+    assert cached == uncached
+    assert cached.model_dump_json() == uncached.model_dump_json()
+    assert {k: s.text for k, s in cached.seeds.items()} == {
+        k: s.text for k, s in uncached.seeds.items()
+    }
+    assert all(s.text for s in cached.seeds.values())
+
+
+def test_true_and_one_stay_distinct_through_the_cache(kb: KnowledgeBase) -> None:
+    rule = kb.rules[0]
+    odd = rule.when[0].model_copy(update={"values": (True, 1, None, "1", 1.5, False, 0)})
+    edited = kb.model_copy(
+        update={"rules": (rule.model_copy(update={"when": (odd, *rule.when[1:])}), *kb.rules[1:])}
+    )
+    back = cache.decode(cache.encode(edited, "k" * 32), "k" * 32)
+    assert back is not None
+    assert back == edited
+    assert back.model_dump_json() == edited.model_dump_json()
+    values = back.rules[0].when[0].values
+    assert [type(v).__name__ for v in values] == [
+        "bool",
+        "int",
+        "NoneType",
+        "str",
+        "float",
+        "bool",
+        "int",
+    ]
+
+
+def test_an_entry_for_another_key_is_a_miss(kb: KnowledgeBase) -> None:
+    assert cache.decode(cache.encode(kb, "a" * 32), "b" * 32) is None
 
 
 def test_cache_can_be_turned_off(
@@ -156,10 +215,71 @@ def test_default_location_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path:
 
 
 def test_no_home_directory_means_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    def homeless() -> Path:
-        raise RuntimeError("Could not determine home directory.")
-
     monkeypatch.delenv("SPINEPATH_CACHE_DIR", raising=False)
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
-    monkeypatch.setattr(Path, "home", staticmethod(homeless))
+    monkeypatch.delenv("HOME", raising=False)
+    # No home to be found: "~" stays unexpanded, as os.path.expanduser leaves it.
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)
     assert cache.cache_dir() is None
+
+
+@pytest.fixture
+def no_cache_settings(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("SPINEPATH_CACHE_DIR", "XDG_CACHE_HOME", "SPINEPATH_NO_CACHE"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("HOME", ""),
+        ("HOME", "relative/home"),
+        ("XDG_CACHE_HOME", "relative/cache"),
+        ("SPINEPATH_CACHE_DIR", "relative/cache"),
+    ],
+)
+def test_a_relative_or_empty_place_means_no_cache(
+    no_cache_settings: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    no_cache_settings.setenv(variable, value)
+    assert cache.cache_dir() is None
+
+
+def test_an_absolute_home_gives_its_cache(no_cache_settings: pytest.MonkeyPatch) -> None:
+    no_cache_settings.setenv("HOME", "/home/someone")
+    found = cache.cache_dir()
+    assert found is not None and found.is_absolute() and found.name == "spinepath"
+
+
+@pytest.mark.parametrize(
+    ("value", "on"),
+    [
+        *[("", True), ("0", True), ("false", True), ("No", True), ("off", True)],
+        *[("1", False), ("true", False), ("yes", False), ("on", False), ("anything", False)],
+    ],
+)
+def test_no_cache_values(no_cache_settings: pytest.MonkeyPatch, value: str, on: bool) -> None:
+    no_cache_settings.setenv("SPINEPATH_CACHE_DIR", "/somewhere/absolute")
+    no_cache_settings.setenv("SPINEPATH_NO_CACHE", value)
+    assert (cache.cache_dir() is not None) == on
+
+
+def test_pruning_removes_only_what_spinepath_wrote(cache_dir: Path, draft: Path) -> None:
+    cache_dir.mkdir()
+    mine = ["notes.txt", "knowledge-mine.json", "knowledge-" + "0" * 31 + ".json", ".hidden"]
+    for name in mine:
+        (cache_dir / name).write_text("keep me")
+    stale_pickle = cache_dir / ("knowledge-" + "a" * 32 + ".pickle")
+    stale_pickle.write_bytes(b"old format")
+    orphan = cache_dir / (".knowledge-" + "b" * 32 + ".json.x1y2z3ab")
+    fresh = cache_dir / (".knowledge-" + "c" * 32 + ".json.q9w8e7rt")
+    for temporary in (orphan, fresh):
+        temporary.write_bytes(b"{")
+    hours_ago = time.time() - 2 * cache.ORPHAN_AGE_SECONDS
+    os.utime(orphan, (hours_ago, hours_ago))
+    cache.cached_knowledge(draft, parse_knowledge)
+    left = {p.name for p in cache_dir.iterdir()}
+    assert set(mine) | {fresh.name} <= left
+    assert orphan.name not in left and stale_pickle.name not in left
+    assert len(_entries(cache_dir)) == 1 + 2  # the new entry and two look-alikes kept

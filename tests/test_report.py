@@ -184,7 +184,7 @@ def test_report_command_default_path_and_no_overwrite(
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     first = runner.invoke(main, ["report", str(case_file), "--date", "2026-11-21"])
     assert first.exit_code == 0, first.output
-    written = tmp_path / "reports" / "case.html"
+    written = tmp_path / "case.report.html"
     assert first.stdout.strip() == str(written)
     original = written.read_bytes()
     assert b"Prepared 2026-11-21" in original and b"Mrs Example" in original
@@ -192,14 +192,17 @@ def test_report_command_default_path_and_no_overwrite(
     again = runner.invoke(main, ["report", str(case_file)])
     assert again.exit_code == 2 and again.stdout == ""
     assert again.stderr == (
-        "spinepath: error: reports/case.html: already exists (use --force to replace it)\n"
+        "spinepath: error: case.report.html: already exists (use --force to replace it)\n"
     )
     assert written.read_bytes() == original
 
     forced = runner.invoke(main, ["report", str(case_file), "--force", "--date", "2026-11-21"])
     assert forced.exit_code == 0
     assert written.read_bytes() == original  # byte-identical for the same case and date
-    assert sorted(p.name for p in written.parent.iterdir()) == ["case.html"]  # no temp files
+    assert sorted(p.name for p in written.parent.iterdir()) == [  # no temp files
+        "case.report.html",
+        "case.yaml",
+    ]
 
 
 def test_report_command_source_date_epoch(
@@ -207,6 +210,7 @@ def test_report_command_source_date_epoch(
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
     out = tmp_path / "out" / "x.html"
+    out.parent.mkdir()
     result = runner.invoke(main, ["report", str(case_file), "-o", str(out), "--paper", "letter"])
     assert result.exit_code == 0, result.output
     text = out.read_text()
@@ -255,7 +259,7 @@ def test_report_command_bad_case_writes_nothing(
     bad.write_text("onset: sudden\n")
     result = runner.invoke(main, ["report", str(bad)])
     assert result.exit_code == 2 and "onset: must be one of" in result.stderr
-    assert not (tmp_path / "reports").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
 
 
 def test_pdf_without_weasyprint_says_how_to_get_it(

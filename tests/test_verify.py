@@ -298,7 +298,7 @@ def test_verify_fails_on_an_ungated_surgical_recommendation(
     )
     result = _run_cli(directory, monkeypatch, "--format", "json")
     assert result.exit_code == 1, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert report["ok"] is False
     gate = "surgery recommended only when everything failed and daily life is impossible"
     found = [v for v in report["violations"] if v["check"] == gate]
@@ -362,7 +362,7 @@ def test_verify_fails_on_conflicting_duplicate_rules(
     directory = _broken_copy(tmp_path, {"30_surgical.yaml": add_conflict})
     result = _run_cli(directory, monkeypatch, "--format", "json")
     assert result.exit_code == 1, result.output
-    details = [v["detail"] for v in json.loads(result.output)["violations"]]
+    details = [v["detail"] for v in json.loads(result.stdout)["violations"]]
     assert any("surgical.laminotomy_twin" in d and "same conditions" in d for d in details)
 
 
@@ -399,3 +399,15 @@ def test_quotes_are_rechecked_against_the_seed_text() -> None:
     assert quote_problems(broken)[1] == [
         f"{rule.id}: quote of {citation.source} at {shifted.start}:{shifted.end} is not verbatim"
     ]
+
+
+def test_a_verify_run_leaves_no_worker_state_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_cache: None
+) -> None:
+    """A later check in this process checks the knowledge base it is given, not the last
+    run's (the suite passes in any order)."""
+    from spinepath.verify import run
+
+    directory = _broken_copy(tmp_path, {"30_surgical.yaml": _surgical_only_laminotomy})
+    assert _run_cli(directory, monkeypatch).exit_code == 0
+    assert run._WORKER == {}

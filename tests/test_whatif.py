@@ -174,7 +174,7 @@ def test_cli_explore_html(case_file: Path) -> None:
 
 
 def test_report_can_carry_the_exploration(case_file: Path, tmp_path: Path) -> None:
-    target = tmp_path / "out" / "report.html"
+    target = tmp_path / "report.html"
     result = CliRunner().invoke(
         main, ["report", str(case_file), "--explore", "-o", str(target), "--date", "2026-11-21"]
     )

@@ -7,10 +7,12 @@ loads the template engine.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,8 +24,52 @@ from spinepath.errors import SpinepathError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Exit codes (README, "Errors and exit codes"). 1 is verify's "a check failed".
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
+#: Standard output could not be written (closed, full, a reader gone), as Python's own 120.
+EXIT_OUTPUT = 120
+#: Ctrl-C (SIGINT) and SIGTERM: 128 plus the signal's number, as a shell reports them.
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+class StdoutFailed(Exception):
+    """Standard output cannot be written; raised by :class:`GuardedStdout` in its place."""
+
+    def __init__(self, error: OSError | None) -> None:
+        self.reason = error.strerror if error is not None and error.strerror else "closed"
+        super().__init__(self.reason)
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived (a BaseException, so that nothing on the way mistakes it for a bug)."""
+
+
+class GuardedStdout:
+    """Standard output whose write failures are :class:`StdoutFailed`, not ``OSError``.
+
+    A failure to write the output is then told apart, wherever it happens (in click's
+    help, in a command, at the final flush), from an ``OSError`` that is a bug.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except OSError as error:
+            raise StdoutFailed(error) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as error:
+            raise StdoutFailed(error) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 DEMO_CASE = "19_surgical_fusion.yaml"
 
@@ -39,20 +85,23 @@ def reports_errors(command: F) -> F:
             return command(*args, **kwargs)
         except (KnowledgeError, EngineError) as error:
             kind = "knowledge base" if isinstance(error, KnowledgeError) else "engine"
-            for problem in error.problems:
-                click.echo(f"spinepath: {kind} error: {problem}", err=True)
+            _echo_problems(error, f"spinepath: {kind} error: ", fold=True)
             sys.exit(EXIT_INTERNAL)
         except SpinepathError as error:
-            for problem in error.problems:
-                click.echo(f"spinepath: error: {problem}", err=True)
+            _echo_problems(error, "spinepath: error: ")
             sys.exit(EXIT_BAD_INPUT)
-        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt, SystemExit):
+        except (click.exceptions.Exit, click.ClickException, SystemExit, StdoutFailed):
             raise
-        except BrokenPipeError:
-            # The reader went away (`spinepath ... | head`): stop quietly.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            sys.exit(1)
+        except (KeyboardInterrupt, click.Abort):
+            # Ctrl-C, or a prompt's end of input that the command did not handle.
+            click.echo("\nspinepath: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except Terminated:
+            click.echo("spinepath: terminated", err=True)
+            sys.exit(EXIT_TERMINATED)
+        except BrokenPipeError as error:
+            # Standard output without the entry point's guard (as under a test runner).
+            raise StdoutFailed(error) from None
         except Exception as error:
             # A bug, not bad input: one line, and the traceback only on request.
             if os.environ.get("SPINEPATH_DEBUG"):
@@ -65,6 +114,18 @@ def reports_errors(command: F) -> F:
             sys.exit(EXIT_INTERNAL)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _echo_problems(error: SpinepathError, prefix: str, *, fold: bool = False) -> None:
+    """One line per problem on standard error; a key name or path from the case cannot
+    break the line or drive the terminal. ``fold`` joins the lines of a message of our
+    own (a YAML parser's, about the knowledge base) instead of escaping its newlines."""
+    from spinepath.terminal import visible
+
+    for problem in error.problems:
+        if fold:
+            problem = " ".join(line.strip() for line in problem.splitlines())
+        click.echo(prefix + visible(problem), err=True)
 
 
 EVIDENCE = click.option(
@@ -102,26 +163,63 @@ def entry_point() -> None:
     written. So standard output and error are flushed and the process ends.
     With ``SPINEPATH_DEBUG`` set, or under a tracer or profiler (coverage, for
     one), the ordinary exit runs instead, so that their exit hooks still run.
+
+    Standard output that cannot be written (closed, ``/dev/full``, a reader gone)
+    is one line on standard error and exit code 120, for every command.
     """
-    try:
-        main(prog_name="spinepath")
-    except SystemExit as finished:
-        status = finished.code
-    else:
-        status = 0
+    status = _flushed(_run())
     watched = sys.gettrace() or sys.getprofile() or "coverage" in sys.modules
     if os.environ.get("SPINEPATH_DEBUG") or watched:
         sys.exit(status)
-    if status is not None and not isinstance(status, int):
-        print(status, file=sys.stderr)  # what sys.exit does with a message
-        status = 1
+    os._exit(status)
+
+
+def _run() -> int:
+    """Run the command line; its exit status."""
+    if sys.stdout is None:  # started with standard output closed (`>&-`)
+        return _stdout_failed(StdoutFailed(None))
+    sys.stdout = GuardedStdout(sys.stdout)  # type: ignore[assignment]
+    try:
+        main(prog_name="spinepath")
+    except SystemExit as finished:
+        return _status(finished.code)
+    except StdoutFailed as failure:
+        return _stdout_failed(failure)
+    except KeyboardInterrupt:
+        print("\nspinepath: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def _status(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)  # what sys.exit does with a message
+    return 1
+
+
+def _flushed(status: int) -> int:
+    """Flush what is left of the output; the exit status, 120 if the output was lost."""
     try:
         sys.stdout.flush()
+    except (StdoutFailed, OSError, AttributeError) as failure:
+        if status != EXIT_OUTPUT:
+            reason = failure if isinstance(failure, StdoutFailed) else StdoutFailed(None)
+            status = _stdout_failed(reason)
+    with contextlib.suppress(OSError, AttributeError):
         sys.stderr.flush()
-    except OSError:
-        # The reader went away before the last of the output (`spinepath ... | head`).
-        status = status or 1
-    os._exit(status or 0)
+    return status
+
+
+def _stdout_failed(failure: StdoutFailed) -> int:
+    """Say once that the output was lost; make later writes harmless; exit code 120."""
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until the process ends
+    print(
+        f"spinepath: error: cannot write to standard output ({failure.reason})", file=sys.stderr
+    )
+    return EXIT_OUTPUT
 
 
 @click.group(
@@ -197,7 +295,9 @@ def _print_pathway(case: Any, output_format: str, show_evidence: bool) -> None:
     kb = load_knowledge()
     pathway = run(case, kb)
     if output_format == "json":
-        click.echo(pathway.to_json())
+        from spinepath.terminal import json_for_terminal
+
+        click.echo(json_for_terminal(pathway.to_json()))
     elif output_format == "md":
         from spinepath.render.markdown import render_markdown
 
@@ -206,6 +306,17 @@ def _print_pathway(case: Any, output_format: str, show_evidence: bool) -> None:
         from spinepath.render.text import render_pathway
 
         click.echo(render_pathway(pathway, kb, show_evidence=show_evidence), nl=False)
+
+
+def html_output(command: F) -> F:
+    """``-o PATH`` and ``--force``: write the HTML page to a file, by ``report``'s rules."""
+    command = click.option("--force", is_flag=True, help="Replace an existing file.")(command)
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(path_type=Path),
+        help="Write the page to this .html file (with --format html), whole or not at all.",
+    )(command)
 
 
 CASE_ARGUMENT = click.argument(
@@ -256,8 +367,17 @@ def walkthrough(case_file: Path, output_format: str, interactive: bool) -> None:
         click.echo(
             render_walkthrough_step(pathway, kb, step, header=index == 0, footer=last), nl=False
         )
-        if waits and not last and input("[Enter: next step, q: stop] ").strip().lower() == "q":
+        if waits and not last and not _next_step():
             break
+
+
+def _next_step() -> bool:
+    """Wait for Enter; False when the person stops (q, or the end of input)."""
+    try:
+        return input("[Enter: next step, q: stop] ").strip().lower() != "q"
+    except EOFError:
+        click.echo("")
+        return False
 
 
 @main.command()
@@ -326,8 +446,15 @@ def explain(
     show_default=True,
     help="text for people, json for programs, html in the look of the reports.",
 )
+@html_output
 @reports_errors
-def what_if(case_file: Path, settings: tuple[str, ...], output_format: str) -> None:
+def what_if(
+    case_file: Path,
+    settings: tuple[str, ...],
+    output_format: str,
+    output: Path | None,
+    force: bool,
+) -> None:
     """Compare CASE's pathway with the pathway of CASE changed by --set.
 
     Shows the current stage before and after, options gained, lost or changed in
@@ -340,7 +467,7 @@ def what_if(case_file: Path, settings: tuple[str, ...], output_format: str) -> N
       spinepath what-if case.yaml --set facet_arthritis=false
       spinepath what-if case.yaml --set non_invasive_therapy=helped --set daily_life=limited
       spinepath what-if case.yaml --set red_flags=[cauda_equina] --format json
-      spinepath what-if case.yaml --set facet_arthritis=false --format html > what-if.html
+      spinepath what-if case.yaml --set facet_arthritis=false --format html -o what-if.html
     """
     from spinepath.case import load_case
     from spinepath.kb.loading import load_knowledge
@@ -348,11 +475,13 @@ def what_if(case_file: Path, settings: tuple[str, ...], output_format: str) -> N
     from spinepath.whatif.compare import compare
     from spinepath.whatif.scenario import apply_changes, parse_settings
 
+    target = _html_target(output, output_format, force)
     case = load_case(case_file)
     changed = apply_changes(case, parse_settings(settings))
     kb = load_knowledge()
     before, after = run(case, kb), run(changed, kb)
-    _print_what_if(kb, output_format, case.label, difference=compare(before, after))
+    difference = compare(before, after)
+    _print_what_if(kb, output_format, case.label, difference=difference, target=(target, force))
 
 
 @main.command()
@@ -366,8 +495,11 @@ def what_if(case_file: Path, settings: tuple[str, ...], output_format: str) -> N
     show_default=True,
     help="text for people, json for programs, html in the look of the reports.",
 )
+@html_output
 @reports_errors
-def explore(case_file: Path, pairs: bool, output_format: str) -> None:
+def explore(
+    case_file: Path, pairs: bool, output_format: str, output: Path | None, force: bool
+) -> None:
     """Find every change of one fact that moves CASE's stage or changes a recommendation.
 
     Each change is ranked by how much the pathway changes and comes with the
@@ -377,7 +509,7 @@ def explore(case_file: Path, pairs: bool, output_format: str) -> None:
     \b
     Examples:
       spinepath explore case.yaml
-      spinepath explore case.yaml --format html > explore.html
+      spinepath explore case.yaml --format html -o explore.html
       spinepath explore case.yaml --pairs --format json
     """
     from spinepath.case import load_case
@@ -385,6 +517,7 @@ def explore(case_file: Path, pairs: bool, output_format: str) -> None:
     from spinepath.whatif.explore import explore as run_explore
     from spinepath.whatif.explore import pair_count
 
+    target = _html_target(output, output_format, force)
     case = load_case(case_file)
     kb = load_knowledge()
     if pairs and sys.stderr.isatty():
@@ -393,7 +526,18 @@ def explore(case_file: Path, pairs: bool, output_format: str) -> None:
             exploration = run_explore(kb, case, pairs=True, progress=bar.update)
     else:
         exploration = run_explore(kb, case, pairs=pairs)
-    _print_what_if(kb, output_format, case.label, exploration=exploration)
+    _print_what_if(kb, output_format, case.label, exploration=exploration, target=(target, force))
+
+
+def _html_target(output: Path | None, output_format: str, force: bool) -> Path | None:
+    """The checked file ``-o`` names, before any work is done; None to print instead."""
+    from spinepath.render.output import OutputError, checked_target
+
+    if output is None:
+        return None
+    if output_format != "html":
+        raise OutputError("-o writes HTML: add --format html")
+    return checked_target(output, "html", force=force)
 
 
 def _print_what_if(
@@ -403,8 +547,10 @@ def _print_what_if(
     *,
     difference: dict[str, Any] | None = None,
     exploration: dict[str, Any] | None = None,
+    target: tuple[Path | None, bool] = (None, False),
 ) -> None:
-    """Print a what-if difference or an exploration as json, html or text."""
+    """Print a what-if difference or an exploration as json, html or text, or write the
+    html to ``target`` (a checked path and whether to replace it)."""
     kind = "what_if" if difference is not None else "explore"
     if output_format == "json":
         disclaimer = " ".join(kb.meta.disclaimer.split())
@@ -418,7 +564,14 @@ def _print_what_if(
     else:
         from spinepath.render.text import render_what_if as render
     page = render(kb, kind=kind, label=label, difference=difference, exploration=exploration)
-    click.echo(page, nl=False)
+    path, force = target
+    if path is None:
+        click.echo(page, nl=False)
+        return
+    from spinepath.render.output import write_output
+
+    write_output(path, page.encode("utf-8"), force=force)
+    click.echo(str(path))
 
 
 @main.command()
@@ -443,7 +596,7 @@ def consult(partial_case: Path | None) -> None:
       spinepath consult
       spinepath consult half-done.yaml
     """
-    from spinepath.consult.session import Answer, Consultation
+    from spinepath.consult.session import Consultation
     from spinepath.kb.loading import load_knowledge
     from spinepath.pathway.build import assess as run
     from spinepath.render.text import render_pathway, wrap
@@ -458,8 +611,36 @@ def consult(partial_case: Path | None) -> None:
     click.echo(wrap("NOT A DIAGNOSIS. " + " ".join(kb.meta.disclaimer.split()), 2, "! "))
     click.echo('Answer with a number or a word. "unknown" is always an answer; "why" says')
     click.echo('what a question is for; "q" stops.')
-    stopped = False
-    while not stopped and (key := session.next_question()) is not None:
+    try:
+        _ask_questions(session)
+    except KeyboardInterrupt:
+        click.echo("\n\nInterrupted. The answers so far can still be kept.")
+        _offer_to_save(session.case_file_text())
+        sys.exit(EXIT_INTERRUPTED)
+    except EOFError:
+        click.echo("\n(end of input: stopping here)")
+    click.echo("")
+    if "onset" not in session.answers:
+        click.echo("Stopped before onset was known: no pathway yet.")
+    else:
+        pathway = run(session.case(), kb)
+        click.echo(render_pathway(pathway, kb), nl=False)
+        for note in session.notes:
+            click.echo(wrap(f"Note: {note}", 2, "! "))
+    if _offer_to_save(session.case_file_text()) == "interrupted":
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def _ask_questions(session: Any) -> None:
+    """Ask until no question can change the pathway or the person stops.
+
+    Raises ``KeyboardInterrupt`` on Ctrl-C and ``EOFError`` at the end of input.
+    """
+    from spinepath.consult.session import Answer
+    from spinepath.render.text import wrap
+
+    kb = session.kb
+    while (key := session.next_question()) is not None:
         question = kb.questions[key]
         click.echo("")
         click.echo(wrap(question.question, 2))
@@ -468,10 +649,7 @@ def consult(partial_case: Path | None) -> None:
         for number, (words, _) in enumerate(session.choices(key), start=1):
             click.echo(f"  {number}. {words}")
         while True:
-            try:
-                text = click.prompt("  your answer", default="", show_default=False)
-            except click.Abort:
-                text = "q"
+            text = _ask("  your answer")
             try:
                 value = session.interpret(key, text)
             except ValueError as hint:
@@ -483,24 +661,18 @@ def consult(partial_case: Path | None) -> None:
                     click.echo(wrap(line, 6, "    - "))
                 continue
             if value == Answer.QUIT:
-                stopped = True
-            else:
-                session.record(key, value)
-                stopped = _emergency_stop(session) if key == "red_flags" else False
+                return
+            session.record(key, value)
+            if key == "red_flags" and _emergency_stop(session):
+                return
             break
-    click.echo("")
-    if "onset" not in session.answers:
-        click.echo("Stopped before onset was known: no pathway yet.")
-    else:
-        pathway = run(session.case(), kb)
-        click.echo(render_pathway(pathway, kb), nl=False)
-        for note in session.notes:
-            click.echo(wrap(f"Note: {note}", 2, "! "))
-    _offer_to_save(session.case_file_text())
 
 
 def _emergency_stop(session: Any) -> bool:
-    """An emergency ends the questions at once; the rest are offered only as optional."""
+    """An emergency ends the questions at once; the rest are offered only as optional.
+
+    True when the person stops there. Ctrl-C and end of input propagate as in :func:`_ask`.
+    """
     from spinepath.render.text import wrap
 
     alert = session.emergency()
@@ -510,34 +682,72 @@ def _emergency_stop(session: Any) -> bool:
     click.echo(wrap(alert.headline.upper(), 4, "!!! "))
     click.echo(wrap(alert.text, 4))
     click.echo("")
-    try:
-        more = click.confirm(
-            "  The other questions are optional now. Go on with them?", default=False
-        )
-    except click.Abort:
-        more = False
-    return not more
+    return not _confirm("  The other questions are optional now. Go on with them?")
 
 
-def _offer_to_save(text: str) -> None:
+def _ask(text: str) -> str:
+    """``click.prompt`` with Ctrl-C as ``KeyboardInterrupt`` and end of input as ``EOFError``.
+
+    click turns both into one ``Abort``; the exception it replaced says which.
+    """
     try:
-        answer = click.prompt(
-            "Save the case file? Enter a path (or nothing to skip)", default="", show_default=False
-        )
-    except click.Abort:
-        return
-    if not answer.strip():
-        return
-    target = Path(answer.strip())
-    if target.exists() and not click.confirm(f"{target} exists. Overwrite?", default=False):
+        return str(click.prompt(text, default="", show_default=False))
+    except click.Abort as abort:
+        raise _what_aborted(abort) from None
+
+
+def _confirm(text: str) -> bool:
+    """``click.confirm``, with Ctrl-C and end of input told apart as in :func:`_ask`."""
+    try:
+        return click.confirm(text, default=False)
+    except click.Abort as abort:
+        raise _what_aborted(abort) from None
+
+
+def _what_aborted(abort: click.Abort) -> BaseException:
+    return KeyboardInterrupt() if isinstance(abort.__context__, KeyboardInterrupt) else EOFError()
+
+
+def _offer_to_save(text: str) -> str:
+    """Ask where to save the case file, and save it by the rules of ``report``'s output.
+
+    Returns "saved", "skipped", "not saved", or "interrupted" (Ctrl-C while asking).
+    """
+    try:
+        answer = _ask("Save the case file? Enter a path (or nothing to skip)")
+        if not answer.strip():
+            return "skipped"
+        saved = _save_case_file(Path(answer.strip()), text)
+    except KeyboardInterrupt:
+        click.echo("\nNot saved.")
+        return "interrupted"
+    except EOFError:
+        click.echo("\nNot saved (end of input).")
+        return "not saved"
+    if not saved:
         click.echo("Not saved.")
-        return
+    return "saved" if saved else "not saved"
+
+
+def _save_case_file(given: Path, text: str) -> bool:
+    """Save ``text`` at ``given``, asking before replacing a file; True once saved."""
+    from spinepath.render.output import OutputError, checked_target, write_output
+
     try:
-        target.write_text(text, encoding="utf-8")
-    except OSError as error:
-        click.echo(f"spinepath: error: {target}: cannot write ({error.strerror})", err=True)
-        return
-    click.echo(f"Saved {target}.")
+        try:
+            target = checked_target(given, "case", force=False)
+        except OutputError:
+            target = checked_target(given, "case", force=True)
+            if not _confirm(f"{given} exists. Overwrite?"):
+                return False
+            write_output(target, text.encode("utf-8"), force=True)
+        else:
+            write_output(target, text.encode("utf-8"), force=False)
+    except OutputError as error:
+        _echo_problems(error, "spinepath: error: ")
+        return False
+    click.echo(f"Saved {given}.")
+    return True
 
 
 def _assess_file(case_file: Path) -> tuple[Any, Any]:
@@ -567,7 +777,10 @@ def _echo_json(data: Any) -> None:
     def plain(value: Any) -> Any:
         return value.model_dump(mode="json")
 
-    click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=plain))
+    from spinepath.terminal import json_for_terminal
+
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=plain)
+    click.echo(json_for_terminal(text))
 
 
 @main.command()
@@ -604,6 +817,7 @@ def rules(output_format: str, stage: str | None) -> None:
 
 
 @main.command()
+@reports_errors
 def schema() -> None:
     """Print the JSON Schema of a case file.
 
@@ -625,7 +839,7 @@ def schema() -> None:
     "-o",
     "--output",
     type=click.Path(path_type=Path),
-    help="Where to write the report [default: reports/<CASE stem>.html or .pdf].",
+    help="Where to write the report [default: <CASE stem>.report.html or .report.pdf here].",
 )
 @click.option("--pdf", "as_pdf", is_flag=True, help="Write a PDF (needs spinepath[pdf]).")
 @click.option("--force", is_flag=True, help="Replace an existing file.")
@@ -662,10 +876,11 @@ def report(
 ) -> None:
     """Write the case's pathway as a report to print or hand out: HTML, or PDF with --pdf.
 
-    The HTML is one self-contained file (no scripts, nothing fetched). An existing
-    file is kept unless --force; a path with '..', or a symbolic link in the
-    file's place, is refused. No date is printed unless --date or
-    SOURCE_DATE_EPOCH gives one, so the same case gives the same bytes.
+    The HTML is one self-contained file (no scripts, nothing fetched), written
+    whole or not at all, by default to <CASE stem>.report.html here. An existing
+    file is kept unless --force; a path with '..', a missing directory, or a
+    symbolic link in the file's place, is refused. No date is printed unless
+    --date or SOURCE_DATE_EPOCH gives one, so the same case gives the same bytes.
 
     \b
     Examples:
@@ -737,22 +952,44 @@ def verify(output_format: str, workers: int | None) -> None:
       spinepath verify
       spinepath verify --format json --workers 2
     """
-    import os
-
-    from spinepath.verify import plan_size
-    from spinepath.verify import verify as run_verify
     from spinepath.verify.report import to_json, to_text
 
-    workers = workers or os.cpu_count() or 1
-    if sys.stderr.isatty():
-        with click.progressbar(length=plan_size(), label="checking cases", file=sys.stderr) as bar:
-            report = run_verify(workers=workers, progress=bar.update)
-    else:
-        report = run_verify(workers=workers)
+    with _sigterm_raises():
+        report = _run_verify(workers or os.cpu_count() or 1)
     text = to_json(report) if output_format == "json" else to_text(report)
     click.echo(text, nl=output_format == "json")
+    if not sys.stdout.isatty():
+        # The report went to a file or a pipe: whoever started it still sees the verdict.
+        verdict = "OK" if report["ok"] else f"FAILED ({len(report['violations'])} violation(s))"
+        click.echo(f"spinepath verify: {verdict}; the report is on standard output", err=True)
     if not report["ok"]:
         sys.exit(1)
+
+
+def _run_verify(workers: int) -> dict[str, Any]:
+    """The proof, with a progress bar when standard error is a terminal."""
+    from spinepath.verify import plan_size
+    from spinepath.verify import verify as run_verify
+
+    if not sys.stderr.isatty():
+        return run_verify(workers=workers)
+    with click.progressbar(length=plan_size(), label="checking cases", file=sys.stderr) as bar:
+        return run_verify(workers=workers, progress=bar.update)
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated`, so that leaving the block
+    stops worker processes as Ctrl-C does (``kill`` alone would leave them running)."""
+
+    def terminated(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m spinepath.cli`

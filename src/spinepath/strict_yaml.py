@@ -23,6 +23,11 @@ class NoDuplicateKeys:
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Mark] = {}
         for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                # A list or mapping as a key cannot be hashed: say so rather than crash.
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a key must be text, not a list or mapping", key_node.start_mark
+                )
             key = self.construct_object(key_node, deep=True)  # type: ignore[attr-defined]
             if key in seen:
                 raise yaml.constructor.ConstructorError(
@@ -35,17 +40,49 @@ class NoDuplicateKeys:
         return super().construct_mapping(node, deep=deep)  # type: ignore[misc]
 
 
-class StrictYamlLoader(NoDuplicateKeys, yaml.SafeLoader):
-    """A YAML loader with only ``true``/``false`` booleans, decimal integers, no dates,
-    no aliases and no duplicate keys."""
+_Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+
+class StrictYamlLoader(NoDuplicateKeys, _Parser):
+    """A YAML loader with only ``true``/``false`` booleans, decimal integers, no dates and
+    no duplicate keys, parsed by libyaml when PyYAML has it (the pure-Python parser takes
+    seconds over a large file). Use :func:`load_strict`, which also refuses aliases."""
+
+
+def load_strict(text: str) -> Any:
+    """The one document in ``text``, read by :class:`StrictYamlLoader`, with no aliases.
+
+    Raises ``yaml.YAMLError``.
+    """
+    loader = StrictYamlLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _refuse_aliases(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _refuse_aliases(root: yaml.Node) -> None:
+    """An alias makes the composer reuse its anchor's node: a node met twice is an alias.
+
+    Walked without recursion, since a case file may nest as deeply as its parser allows.
+    """
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, "aliases (*name) are not allowed in a case file", event.start_mark
+                None, None, "aliases (*name) are not allowed in a case file", node.start_mark
             )
-        return super().compose_node(parent, index)
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            todo.extend(part for pair in node.value for part in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend(node.value)
 
 
 def _strict_resolvers() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
@@ -66,8 +103,44 @@ def _strict_resolvers() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
 
 StrictYamlLoader.yaml_implicit_resolvers = _strict_resolvers()
 
+_DECIMAL = re.compile(r"^[-+]?[0-9]+$")
+_TRUE = ("true", "True", "TRUE")
+_FALSE = ("false", "False", "FALSE")
 
-_Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+def _scalar_problem(node: yaml.Node, problem: str) -> yaml.constructor.ConstructorError:
+    return yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+
+
+def _strict_bool(loader: yaml.SafeLoader, node: yaml.Node) -> bool:
+    """``!!bool`` (explicit or not) takes only true or false: ``!!bool "yes"`` is no boolean."""
+    value = loader.construct_scalar(node)  # type: ignore[arg-type]
+    if value in _TRUE or value in _FALSE:
+        return value in _TRUE
+    raise _scalar_problem(node, f"!!bool needs true or false, not {value!r}")
+
+
+def _strict_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
+    """``!!int`` takes decimal digits only (no hex, octal or base 60), and not too many."""
+    from spinepath.case.loading import MAX_DIGITS
+
+    value = str(loader.construct_scalar(node))  # type: ignore[arg-type]
+    if not _DECIMAL.match(value):
+        raise _scalar_problem(node, f"!!int needs a decimal whole number, not {value[:40]!r}")
+    if len(value.lstrip("+-")) > MAX_DIGITS:
+        raise _scalar_problem(node, f"a number of more than {MAX_DIGITS} digits")
+    return int(value)
+
+
+def _refused_tag(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    raise _scalar_problem(node, f"tag {tag} is not allowed in a case file")
+
+
+StrictYamlLoader.add_constructor("tag:yaml.org,2002:bool", _strict_bool)
+StrictYamlLoader.add_constructor("tag:yaml.org,2002:int", _strict_int)
+for _tag in ("timestamp", "binary", "set", "omap", "pairs"):
+    StrictYamlLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refused_tag)
 
 
 class KnowledgeYamlLoader(NoDuplicateKeys, _Parser):

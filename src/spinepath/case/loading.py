@@ -19,24 +19,33 @@ from spinepath.case.model import CASE_KEYS, Case, allowed_values, contradictions
 from spinepath.errors import CaseError
 
 MAX_CASE_BYTES = 1_000_000
+#: Longer numbers are refused before Python converts them: no case value needs one,
+#: and converting thousands of digits is slow (and beyond 4,300 an error).
+MAX_DIGITS = 30
+#: Unknown keys named one by one; beyond them, a count.
+UNKNOWN_KEYS_SHOWN = 10
 
 
 def load_case(path: str | Path) -> Case:
     """Read and validate the case file at ``path``; raise :class:`CaseError` on any problem."""
     path = Path(path)
     text = read_case_text(path)
-    return parse_case(text, source=str(path), format=_format_of(path, text))
+    return parse_case(text, source=str(path), format=format_of(path, text))
 
 
 def read_case_text(path: Path) -> str:
-    """The text of a case file, with one-line errors for what cannot be read."""
+    """The text of a case file, with one-line errors for what cannot be read.
+
+    At most one byte beyond the limit is read, whatever size the file reports:
+    a device, FIFO or pipe (``/dev/zero``, ``/dev/stdin``) reports none and never ends.
+    """
     try:
-        size = path.stat().st_size
-        if size > MAX_CASE_BYTES:
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_CASE_BYTES + 1)
+        if len(raw) > MAX_CASE_BYTES:
             raise CaseError(
-                f"{path}: file is {size} bytes; a case file is at most {MAX_CASE_BYTES}"
+                f"{path}: larger than {MAX_CASE_BYTES:,} bytes; a case file is at most that"
             )
-        raw = path.read_bytes()
     except IsADirectoryError:
         raise CaseError(f"{path}: is a directory, not a case file") from None
     except FileNotFoundError:
@@ -51,7 +60,8 @@ def read_case_text(path: Path) -> str:
         raise CaseError(f"{path}: is not UTF-8 text") from None
 
 
-def _format_of(path: Path, text: str) -> str:
+def format_of(path: Path, text: str) -> str:
+    """"json" or "yaml": by the file's suffix, else by whether the text opens a JSON object."""
     suffix = path.suffix.lower()
     if suffix == ".json":
         return "json"
@@ -62,11 +72,20 @@ def _format_of(path: Path, text: str) -> str:
 
 def parse_case(text: str, *, source: str = "<case>", format: str = "yaml") -> Case:
     """Parse case text in ``format`` ("yaml" or "json") and validate it."""
+    return validate_case(parse_case_data(text, source=source, format=format), source=source)
+
+
+def parse_case_data(
+    text: str, *, source: str = "<case>", format: str = "yaml", empty_ok: bool = False
+) -> dict[Any, Any]:
+    """Parse case text into its mapping, unvalidated; an empty text is ``{}`` if ``empty_ok``."""
     data = _parse_json(text, source) if format == "json" else _parse_yaml(text, source)
+    if data is None and empty_ok:
+        return {}
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {_kind(data)}"
         raise CaseError(f"{source}: a case file must be one mapping of keys to values, not {kind}")
-    return validate_case(data, source=source)
+    return data
 
 
 def validate_case(data: dict[str, Any], *, source: str = "<case>") -> Case:
@@ -88,10 +107,10 @@ def validate_case(data: dict[str, Any], *, source: str = "<case>") -> Case:
 def _parse_yaml(text: str, source: str) -> Any:
     import yaml
 
-    from spinepath.strict_yaml import StrictYamlLoader
+    from spinepath.strict_yaml import load_strict
 
     try:
-        return yaml.load(text, Loader=StrictYamlLoader)
+        return load_strict(text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -99,6 +118,8 @@ def _parse_yaml(text: str, source: str) -> Any:
         raise CaseError(f"{source}: {where}malformed YAML: {problem}") from None
     except yaml.YAMLError as error:
         raise CaseError(f"{source}: malformed YAML: {error}") from None
+    except RecursionError:
+        raise CaseError(f"{source}: malformed YAML: nested too deeply") from None
 
 
 def _parse_json(text: str, source: str) -> Any:
@@ -110,19 +131,27 @@ def _parse_json(text: str, source: str) -> Any:
             result[key] = value
         return result
 
+    def bounded_int(digits: str) -> int:
+        if len(digits.lstrip("-")) > MAX_DIGITS:
+            raise CaseError(f"{source}: malformed JSON: a number of more than {MAX_DIGITS} digits")
+        return int(digits)
+
     try:
-        return json.loads(text, object_pairs_hook=no_duplicates)
+        return json.loads(text, object_pairs_hook=no_duplicates, parse_int=bounded_int)
     except json.JSONDecodeError as error:
         raise CaseError(
             f"{source}: line {error.lineno}, column {error.colno}: malformed JSON: {error.msg}"
         ) from None
+    except RecursionError:
+        raise CaseError(f"{source}: malformed JSON: nested too deeply") from None
 
 
 def describe_errors(error: ValidationError, data: dict[str, Any]) -> list[str]:
     """One line per bad key: what the key accepts and what was given."""
     lines: list[str] = []
     done: set[str] = set()
-    for item in error.errors():
+    unknown = 0
+    for item in error.errors(include_url=False, include_input=False):
         loc = item["loc"]
         if not loc:
             message = item["msg"].removeprefix("Value error, ")
@@ -130,7 +159,9 @@ def describe_errors(error: ValidationError, data: dict[str, Any]) -> list[str]:
             continue
         key = str(loc[0])
         if item["type"] == "extra_forbidden":
-            lines.append(f"{key}: unknown key{_did_you_mean(key)}")
+            unknown += 1
+            if unknown <= UNKNOWN_KEYS_SHOWN:
+                lines.append(f"{key}: unknown key{_did_you_mean(key)}")
             continue
         if item["type"] == "missing":
             lines.append(f"{key}: required, one of {_spelled(allowed_values(key) or ())}")
@@ -146,6 +177,8 @@ def describe_errors(error: ValidationError, data: dict[str, Any]) -> list[str]:
             lines.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
         else:
             lines.append(f"{where}: {_expectation(key, item)} (got {_given(data, path)})")
+    if unknown > UNKNOWN_KEYS_SHOWN:
+        lines.append(f"and {unknown - UNKNOWN_KEYS_SHOWN:,} more unknown keys")
     return lines
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import typing
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from spinepath.case.loading import validate_case
+from spinepath.case.loading import format_of, parse_case_data, validate_case
 from spinepath.case.model import (
     CASE_KEYS,
     UNKNOWN,
@@ -22,7 +23,6 @@ from spinepath.kb.model import KnowledgeBase
 from spinepath.pathway.build import assess
 from spinepath.pathway.model import AlertNote
 from spinepath.render.words import value_word
-from spinepath.strict_yaml import StrictYamlLoader
 
 RED_FLAGS: tuple[str, ...] = typing.get_args(RedFlag)
 YES = {"yes", "y", "true"}
@@ -59,12 +59,10 @@ class Consultation:
     @classmethod
     def resume(cls, kb: KnowledgeBase, text: str, source: str) -> Consultation:
         """Start from a partial case file (``onset`` may be missing)."""
-        try:
-            data = yaml.load(text, Loader=StrictYamlLoader) or {}
-        except yaml.YAMLError as error:
-            raise CaseError(f"{source}: malformed YAML: {error}") from None
-        if not isinstance(data, dict):
-            raise CaseError(f"{source}: a case file must be one mapping of keys to values")
+        # The same reader as `assess`, so that a resumed file is read exactly as assessed.
+        data = parse_case_data(
+            text, source=source, format=format_of(Path(source), text), empty_ok=True
+        )
         probe = dict(data)
         probe.setdefault("onset", PROBE_ONSET)
         validate_case(probe, source=source)  # every stated value must already be valid

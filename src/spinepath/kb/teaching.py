@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from spinepath.errors import KnowledgeError
 from spinepath.kb.model import StageId, Verdict
-from spinepath.strict_yaml import StrictYamlLoader
+from spinepath.strict_yaml import load_strict
 
 if TYPE_CHECKING:
     from spinepath.pathway.model import Pathway
@@ -45,7 +45,7 @@ class TeachingCase(BaseModel):
 
 def load_teaching_case(path: Path) -> TeachingCase:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictYamlLoader)
+        data = load_strict(path.read_text(encoding="utf-8"))
         return TeachingCase.model_validate({**data, "file": path.name})
     except (OSError, yaml.YAMLError, ValueError) as error:
         raise KnowledgeError(f"{path.name}: {error}") from None

@@ -14,6 +14,7 @@ from spinepath.kb.model import KnowledgeBase
 from spinepath.pathway.model import Pathway
 from spinepath.render import words
 from spinepath.render.words import glance_name
+from spinepath.terminal import visible_page
 
 #: ASCII punctuation that Markdown (CommonMark, GitHub) may read as markup.
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#&!~])")
@@ -57,4 +58,4 @@ def render_markdown(pathway: Pathway, kb: KnowledgeBase, *, show_evidence: bool 
         .get_template("assess.md.j2")
         .render(p=pathway, kb=kb, where=lambda c: words.where(kb, c), show_evidence=show_evidence)
     )
-    return _BLANK_RUNS.sub("\n\n", text)
+    return visible_page(_BLANK_RUNS.sub("\n\n", text))

@@ -1,20 +1,23 @@
 """Where a report is written, and the date it carries: the rules, in one place.
 
-Output path (``spinepath report``):
+Output path (``spinepath report``, and the case file ``spinepath consult`` saves):
 
-- Without ``-o``, the report goes to ``reports/<case file stem>.html`` (or
-  ``.pdf``) under the current directory; ``reports/`` is created if missing.
+- Without ``-o``, the report goes to ``<case file stem>.report.html`` (or
+  ``.report.pdf``) in the current directory: a name no tracked file of a
+  checkout has, so a report never lands on the repository's own ``reports/``.
 - With ``-o PATH``, the directory the user named is PATH's parent, as written.
   A PATH with a ``..`` component is refused (name the directory directly; an
-  absolute path is fine). A missing directory is created.
+  absolute path is fine). A missing directory is not created: spinepath makes
+  no folder the user did not name, so a typo cannot scatter folders about.
 - The file must land directly inside that directory once symbolic links are
   resolved: a symbolic link in the file's place is refused, wherever it points.
 - An existing file is kept unless ``--force`` is given; a directory is never
   replaced. The suffix must match the format: ``.html`` or ``.htm`` for HTML,
-  ``.pdf`` with ``--pdf``.
-- Writing never follows a link: without ``--force`` the file is created
-  exclusively (a file that appears meanwhile is not overwritten); with
-  ``--force`` a temporary file in the same directory is renamed into place.
+  ``.pdf`` with ``--pdf``, ``.yaml`` or ``.yml`` for a case file.
+- Every file is written to a temporary file beside its target and renamed into
+  place once complete (:func:`spinepath.files.replace_atomically`), so an
+  interrupted write leaves the old file or nothing. A new file gets the mode
+  the umask gives; ``--force`` keeps the mode of the file it replaces.
 
 Date: ``--date YYYY-MM-DD`` if given, else the UTC date of ``SOURCE_DATE_EPOCH``
 if set, else no date is printed at all; the wall clock is never read, so the same
@@ -32,8 +35,9 @@ from pathlib import Path
 from spinepath.errors import SpinepathError
 from spinepath.files import replace_atomically
 
-DEFAULT_DIRECTORY = "reports"
-SUFFIXES = {"html": (".html", ".htm"), "pdf": (".pdf",)}
+#: Between the case file's stem and the format's suffix in the default report name.
+DEFAULT_INFIX = ".report"
+SUFFIXES = {"html": (".html", ".htm"), "pdf": (".pdf",), "case": (".yaml", ".yml")}
 
 
 class OutputError(SpinepathError):
@@ -44,12 +48,17 @@ def output_path(
     case_file: Path, output: Path | None, kind: str, *, force: bool, cwd: Path | None = None
 ) -> Path:
     """The checked path to write the report to; raise :class:`OutputError` if refused."""
-    cwd = cwd or Path.cwd()
     given = (
         output
         if output is not None
-        else Path(DEFAULT_DIRECTORY) / case_file.with_suffix(SUFFIXES[kind][0]).name
+        else Path(case_file.stem + DEFAULT_INFIX + SUFFIXES[kind][0])
     )
+    return checked_target(given, kind, force=force, cwd=cwd)
+
+
+def checked_target(given: Path, kind: str, *, force: bool, cwd: Path | None = None) -> Path:
+    """``given`` checked against the rules above for a file of ``kind``; the path to write."""
+    cwd = cwd or Path.cwd()
     if ".." in given.parts:
         raise OutputError(
             f"{given}: '..' is not allowed in an output path; name the directory directly"
@@ -57,17 +66,12 @@ def output_path(
     if not given.name or given.name in (".", "/"):
         raise OutputError(f"{given}: not a file name")
     if given.suffix.lower() not in SUFFIXES[kind]:
-        wanted = " or ".join(SUFFIXES[kind])
-        hint = "" if kind == "pdf" else " (use --pdf for a PDF)"
-        article = "a PDF" if kind == "pdf" else "an HTML"
-        raise OutputError(f"{given}: {article} report needs a {wanted} file name{hint}")
+        raise OutputError(f"{given}: {_needs_suffix(kind)}")
     directory = (cwd / given).parent
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise OutputError(f"{given.parent}: is not a directory") from None
-    except OSError as error:
-        raise OutputError(f"{given.parent}: cannot create directory ({error.strerror})") from None
+    if not directory.is_dir():
+        problem = "is not a directory" if directory.exists() else "no such directory"
+        hint = " (create it first)" if problem == "no such directory" else ""
+        raise OutputError(f"{given.parent}: {problem}{hint}")
     target = directory / given.name
     if target.is_symlink():
         raise OutputError(f"{given}: is a symbolic link; refusing to write through it")
@@ -81,15 +85,23 @@ def output_path(
     return target
 
 
+def _needs_suffix(kind: str) -> str:
+    wanted = " or ".join(SUFFIXES[kind])
+    if kind == "case":
+        return f"a case file needs a {wanted} file name"
+    hint = "" if kind == "pdf" else " (use --pdf for a PDF)"
+    article = "a PDF" if kind == "pdf" else "an HTML"
+    return f"{article} report needs a {wanted} file name{hint}"
+
+
 def write_output(path: Path, data: bytes, *, force: bool) -> None:
-    """Write ``data`` to ``path`` (checked by :func:`output_path`) without following links."""
+    """Write ``data`` to ``path`` (checked by :func:`checked_target`) whole or not at all.
+
+    Without ``force`` an existing file is never replaced, even one that appeared
+    after the check.
+    """
     try:
-        if force:
-            replace_atomically(path, data, mode=0o644)
-        else:
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-            with os.fdopen(os.open(path, flags, 0o644), "wb") as stream:
-                stream.write(data)
+        replace_atomically(path, data, overwrite=force)
     except FileExistsError:
         raise OutputError(f"{path}: already exists (use --force to replace it)") from None
     except OSError as error:

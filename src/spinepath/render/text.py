@@ -9,6 +9,7 @@ from typing import Any
 from spinepath.kb.model import KnowledgeBase
 from spinepath.pathway.model import Pathway
 from spinepath.render import words
+from spinepath.terminal import visible, visible_page
 
 WIDTH = 88
 
@@ -54,13 +55,21 @@ def render_pathway(pathway: Pathway, kb: KnowledgeBase, *, show_evidence: bool =
     """The pathway for a terminal; ``show_evidence`` adds each option's seed and guideline
     positions in full."""
     template = _environment().get_template("assess.txt.j2")
-    return template.render(
-        p=pathway, kb=kb, where=lambda c: words.where(kb, c), show_evidence=show_evidence
+    return visible_page(
+        template.render(
+            p=shown(pathway), kb=kb, where=lambda c: words.where(kb, c), show_evidence=show_evidence
+        )
     )
 
 
+def shown(pathway: Pathway) -> Pathway:
+    """The pathway with the case's text (its label) made visible: one line, no controls."""
+    case = {k: visible(v) if isinstance(v, str) else v for k, v in pathway.case.items()}
+    return pathway.model_copy(update={"case": case})
+
+
 def render_rules(kb: KnowledgeBase, rules: list[Any]) -> str:
-    return (
+    return visible_page(
         _environment()
         .get_template("rules.txt.j2")
         .render(
@@ -77,11 +86,11 @@ def render_walkthrough_step(
     pathway: Pathway, kb: KnowledgeBase, step: dict[str, Any], *, header: bool, footer: bool
 ) -> str:
     """One step of a walkthrough (with the header before the first, the footer after the last)."""
-    return (
+    return visible_page(
         _environment()
         .get_template("walkthrough.txt.j2")
         .render(
-            p=pathway,
+            p=shown(pathway),
             s=step,
             total=len(pathway.trace),
             header=header,
@@ -93,7 +102,7 @@ def render_walkthrough_step(
 
 def render_explanation(kb: KnowledgeBase, kind: str, explanation: dict[str, Any]) -> str:
     """A HOW or WHY-NOT explanation (``kind`` is "how" or "why_not")."""
-    return (
+    return visible_page(
         _environment()
         .get_template("explain.txt.j2")
         .render(
@@ -116,12 +125,12 @@ def render_what_if(
     """A what-if comparison (``kind`` "what_if") or an exploration (``kind`` "explore")."""
     from spinepath.whatif.compare import is_empty
 
-    return (
+    return visible_page(
         _environment()
         .get_template("whatif.txt.j2")
         .render(
             kind=kind,
-            label=label,
+            label=None if label is None else visible(label),
             d=difference,
             e=exploration,
             empty=difference is not None and is_empty(difference),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -122,6 +123,13 @@ def check_range(task: tuple[int, int, int]) -> Tally:
     return tally
 
 
+def _quiet_worker() -> None:
+    """A worker leaves Ctrl-C to the parent, which stops it with SIGTERM: one message, from
+    the parent, instead of a traceback from every worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def tasks(plan: Plan, chunk: int = CHUNK) -> list[tuple[int, int, int]]:
     return [
         (b, start, min(start + chunk, block.size))
@@ -138,6 +146,22 @@ def enumerate_all(
     todo = tasks(plan)
     total = Tally()
     _prime(plan.kb, plan)
+    try:
+        _check_all(todo, total, workers, progress)
+    finally:
+        # The primed knowledge base is this run's only: a later check_range in this
+        # process (another verify, a test) must not inherit it.
+        _WORKER.clear()
+    return total, time.perf_counter() - started
+
+
+def _check_all(
+    todo: list[tuple[int, int, int]],
+    total: Tally,
+    workers: int,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Check every task into ``total``, in this process or in a pool of ``workers``."""
     if workers <= 1:
         for task in todo:
             total.merge(check_range(task))
@@ -145,9 +169,9 @@ def enumerate_all(
                 progress(task[2] - task[1])
     else:
         context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-        with context.Pool(workers) as pool:
+        # Leaving the block terminates the pool, also on Ctrl-C or SIGTERM in the parent.
+        with context.Pool(workers, initializer=_quiet_worker) as pool:
             for task, tally in zip(todo, pool.imap(check_range, todo), strict=True):
                 total.merge(tally)
                 if progress:
                     progress(task[2] - task[1])
-    return total, time.perf_counter() - started

@@ -9,7 +9,7 @@ import yaml
 from spinepath.case.loading import validate_case
 from spinepath.case.model import Case
 from spinepath.errors import CaseError
-from spinepath.strict_yaml import StrictYamlLoader
+from spinepath.strict_yaml import load_strict
 
 NOT_STATED = ("null", "not_stated", "~")
 
@@ -22,7 +22,9 @@ def stated_facts(case: Case) -> dict[str, Any]:
 def parse_settings(settings: tuple[str, ...] | list[str]) -> dict[str, Any]:
     """``KEY=VALUE`` strings to a mapping; VALUE is read as YAML (``true``, ``none``, ``[a, b]``).
 
-    ``KEY=null`` (or ``not_stated``) removes the fact: the case no longer states it.
+    ``KEY=null`` (or ``not_stated``) removes the fact: the case no longer states it. An
+    empty VALUE and a KEY set twice are errors: silently unsetting a fact, or letting the
+    last of two values win, would compare a scenario the user did not ask for.
     """
     changes: dict[str, Any] = {}
     problems = []
@@ -33,13 +35,19 @@ def parse_settings(settings: tuple[str, ...] | list[str]) -> dict[str, Any]:
             problems.append(f"--set {setting!r}: expected KEY=VALUE")
             continue
         raw = raw.strip()
+        if not raw:
+            problems.append(f"--set {setting!r}: no value (KEY=null makes a fact not stated)")
+            continue
+        if key in changes:
+            problems.append(f"--set: {key} is set more than once")
+            continue
         if raw in NOT_STATED:
             changes[key] = None
             continue
         try:
-            changes[key] = yaml.load(raw, Loader=StrictYamlLoader)
-        except yaml.YAMLError:
-            changes[key] = raw
+            changes[key] = load_strict(raw)
+        except (yaml.YAMLError, RecursionError):
+            changes[key] = raw  # validated as given, so the error shows what was typed
         if key == "red_flags" and changes[key] == "none":
             changes[key] = []
     if problems:
