@@ -187,3 +187,10 @@ def test_red_flag_conditions_take_the_screens_only(draft: Path) -> None:
         )
         for p in load_problems(draft)
     )
+
+
+@pytest.mark.parametrize("name", ["glossary.yaml", "questions.yaml", "red_flags.yaml"])
+def test_a_knowledge_file_of_the_wrong_shape_is_a_knowledge_error(draft: Path, name: str) -> None:
+    text = "- a\n- b\n" if name != "red_flags.yaml" else "a: b\n"
+    (draft / name).write_text(text, encoding="utf-8")
+    assert any(f"{name}: must be a" in p for p in load_problems(draft))

@@ -320,7 +320,7 @@ def test_verify_fails_without_the_earlier_fusion_cap(
     directory = _broken_copy(tmp_path, {"30_surgical.yaml": drop_fusion_caps})
     result = _run_cli(directory, monkeypatch, "--format", "json")
     assert result.exit_code == 1, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     gate = "surgery recommended only when everything failed and daily life is impossible"
     found = [v for v in report["violations"] if v["check"] == gate]
     assert found and "prior_fusion" in found[0]["detail"], report["violations"]

@@ -70,7 +70,21 @@ def load_knowledge(directory: Path | None = None) -> KnowledgeBase:
 
 
 def parse_knowledge(root: Path) -> KnowledgeBase:
-    """Read and check every file of the knowledge base in ``root``."""
+    """Read and check every file of the knowledge base in ``root``.
+
+    Whatever is wrong with a file is a :class:`KnowledgeError` naming it, never a crash.
+    """
+    try:
+        return _parse_knowledge(root)
+    except ValidationError as error:
+        raise KnowledgeError(
+            [f"{root}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
+        ) from None
+    except OSError as error:
+        raise KnowledgeError(f"{error.filename}: {error.strerror}") from None
+
+
+def _parse_knowledge(root: Path) -> KnowledgeBase:
     problems: list[str] = []
     meta = Meta.model_validate(_read(root / "knowledge.yaml"))
     seeds = {}
@@ -327,15 +341,29 @@ def _first_line(error: Exception) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
+#: What each knowledge file holds at its top level (the rule files hold lists).
+_TOP_LEVEL: dict[str, type] = {
+    "knowledge.yaml": dict,
+    "evidence.yaml": dict,
+    "glossary.yaml": dict,
+    "questions.yaml": dict,
+}
+
+
 def _read(path: Path) -> Any:
     import yaml
 
     from spinepath.strict_yaml import KnowledgeYamlLoader
 
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=KnowledgeYamlLoader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=KnowledgeYamlLoader)
     except (OSError, yaml.YAMLError) as error:
         raise KnowledgeError(f"{path}: {error}") from None
+    expected = _TOP_LEVEL.get(path.name, list)
+    if data is not None and not isinstance(data, expected):
+        kind = "a mapping" if expected is dict else "a list"
+        raise KnowledgeError(f"{path}: must be {kind} at the top level")
+    return data
 
 
 class _Context:
