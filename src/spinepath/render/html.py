@@ -218,6 +218,10 @@ def render_report(
     for change in changes:
         for option in change["difference"]["options"]:
             references.add(option["citations"])
+    # Every rule that fired, with what it rests on: the trace a reviewer can follow.
+    fired = [kb.rule(step.rule) for step in pathway.trace]
+    for rule in fired:
+        references.add(rule.citations)
     current = pathway.stage(pathway.current_stage)
     facts = [(key, value) for key, value in pathway.case.items() if key != "label"]
     return (
@@ -240,6 +244,7 @@ def render_report(
             changes=changes,
             header_label=header_label(pathway.case.get("label")),
             verdict_order=["recommended", "consider", "not_advised", "contraindicated"],
+            fired=fired,
         )
     )
 

@@ -89,6 +89,11 @@ def rule_conclusions(kb: KnowledgeBase, rule: Rule) -> list[str]:
     ]
     if then.caution:
         lines.append(f"caution {then.caution.id}")
+    if then.alert:
+        lines.append(f"first of all ({then.alert.level}): {then.alert.headline}")
+    if then.cap:
+        stages = ", ".join(fact_word(stage) for stage in then.cap.stages)
+        lines.append(f"verdicts in {stages}: at most {VERDICT_WORDS[then.cap.verdict]}")
     lines += [f"missing fact if unknown: {fact_word(fact)}" for fact in then.missing_facts]
     return lines
 
