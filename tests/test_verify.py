@@ -411,3 +411,23 @@ def test_a_verify_run_leaves_no_worker_state_behind(
     directory = _broken_copy(tmp_path, {"30_surgical.yaml": _surgical_only_laminotomy})
     assert _run_cli(directory, monkeypatch).exit_code == 0
     assert run._WORKER == {}
+
+
+def test_caps_and_alerts_count_as_conclusions_for_subsumption() -> None:
+    """A rule that only caps verdicts concludes something no always-firing rule does."""
+    from spinepath.verify.static import subsumed_rules
+
+    kb = load_knowledge()
+    assert subsumed_rules(kb) == []
+    capless = kb.model_copy(
+        update={
+            "rules": tuple(
+                r.model_copy(update={"then": r.then.model_copy(update={"cap": None})})
+                if r.id == "surgical.prior_fusion_not_stated"
+                else r
+                for r in kb.rules
+            )
+        }
+    )
+    found = subsumed_rules(capless)
+    assert any(line.startswith("surgical.prior_fusion_not_stated") for line in found)

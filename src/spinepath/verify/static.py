@@ -24,6 +24,10 @@ def _conclusions(rule: Rule) -> set[tuple[str, object]]:
         found.add(("current_stage", then.current_stage))
     if then.caution:
         found.add(("caution", then.caution.id))
+    if then.alert:
+        found.add(("alert", then.alert.id))
+    if then.cap:
+        found.add(("cap", (then.cap.stages, then.cap.verdict)))
     return found
 
 
