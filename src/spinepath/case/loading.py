@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from spinepath.case.model import CASE_KEYS, Case, allowed_values, contradictions
+from spinepath.case.model import CASE_KEYS, Case, allowed_values, contradictions, spelled
 from spinepath.errors import CaseError
 
 MAX_CASE_BYTES = 1_000_000
@@ -210,14 +210,8 @@ def _red_flag_values() -> tuple[object, ...]:
 
 
 def _spelled(values: tuple[object, ...]) -> str:
-    shown = [_yaml_word(value) for value in values if value is not None]
+    shown = [spelled(value) for value in values if value is not None]
     return ", ".join(shown)
-
-
-def _yaml_word(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _given(data: dict[str, Any], loc: tuple[Any, ...]) -> str:
@@ -230,7 +224,7 @@ def _given(data: dict[str, Any], loc: tuple[Any, ...]) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return _yaml_word(value)
+        return spelled(value)
     if isinstance(value, str):
         return repr(value if len(value) <= 60 else value[:57] + "...")
     if isinstance(value, (int, float)):

@@ -194,6 +194,21 @@ def _flatten(annotation: object) -> list[object]:
     return [annotation]
 
 
+def spelled(value: object) -> str:
+    """A value as a case file spells it (``true``, ``false``, ``none``...)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def is_not_stated(value: object) -> bool:
+    """Whether a case value says nothing: ``None`` (not stated) or ``"unknown"``.
+
+    ``is None`` first: a tuple of red flags cannot be compared with a string.
+    """
+    return value is None or (isinstance(value, str) and value == UNKNOWN)
+
+
 def number_bounds(key: str) -> tuple[int, int]:
     """The smallest and largest whole number a numeric case key takes."""
     bounds = {type(m).__name__: m for m in Case.model_fields[key].metadata}

@@ -17,6 +17,7 @@ from spinepath.case.model import (
     RedFlag,
     allowed_values,
     number_bounds,
+    spelled,
 )
 from spinepath.errors import CaseError
 from spinepath.kb.model import KnowledgeBase
@@ -32,12 +33,6 @@ WHY = {"why", "?", "help", "h"}
 QUIT = {"q", "quit", "stop"}
 #: Assumed only to test which questions matter before onset is answered; never stored.
 PROBE_ONSET = "chronic"
-
-
-def _spelled(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 class Answer:
@@ -95,14 +90,7 @@ class Consultation:
         bands the knowledge base reads it in."""
         values = allowed_values(key)
         if values is None:
-            numbers = {
-                edge
-                for measure in self.kb.measures.values()
-                if measure.key == key
-                for band in measure.bands
-                for edge in (band.low, band.high)
-            }
-            return sorted(numbers)
+            return self.kb.band_edges(key)
         return [v for v in values if not (v is None or (isinstance(v, str) and v == UNKNOWN))]
 
     def is_number(self, key: str) -> bool:
@@ -129,7 +117,7 @@ class Consultation:
         if self.is_number(key):
             return []
         labels = self.kb.questions[key].choices if key in self.kb.questions else {}
-        return [(labels.get(_spelled(v), value_word(v)), v) for v in self._possible_answers(key)]
+        return [(labels.get(spelled(v), value_word(v)), v) for v in self._possible_answers(key)]
 
     def interpret(self, key: str, text: str) -> Any:
         """The value an answer stands for; raises ValueError with a hint when it is unclear."""

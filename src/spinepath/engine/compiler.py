@@ -108,28 +108,25 @@ def patterns(rule: Rule) -> list[Any]:
     constraints: dict[str, Any] = {}
     extra: list[Any] = []
     for condition in rule.when:
-        if condition.kind == "case":
-            constraint = experta.L(condition.values[0])
-            for value in condition.values[1:]:
-                constraint = constraint | experta.L(value)
-            constraints[condition.subject] = constraint
+        if condition.kind in ("case", "measure"):
+            constraints[condition.subject] = _any_of(condition.values)
         elif condition.kind == "red_flags":
             screens = [s for v in condition.values for s in RED_FLAG_SCREENS[v]]
-            constraint = experta.L(screens[0])
-            for screen in screens[1:]:
-                constraint = constraint | experta.L(screen)
-            constraints["red_flag_screen"] = constraint
-        elif condition.kind == "measure":
-            constraint = experta.L(condition.values[0])
-            for value in condition.values[1:]:
-                constraint = constraint | experta.L(value)
-            constraints[condition.subject] = constraint
+            constraints["red_flag_screen"] = _any_of(screens)
         elif condition.kind == "intermediate":
             fact = Established(name=condition.subject)
             extra.append(fact if condition.values[0] else experta.NOT(fact))
         else:  # no_option_in
             extra.append(experta.NOT(OptionConcluded(stage=condition.subject)))
     return [experta.AS.case << CaseFact(**constraints), *extra]
+
+
+def _any_of(values: Any) -> Any:
+    """An experta constraint that holds for any of ``values`` (one literal, or an either-or)."""
+    constraint = experta.L(values[0])
+    for value in values[1:]:
+        constraint = constraint | experta.L(value)
+    return constraint
 
 
 def compile_rules(kb: KnowledgeBase, fire: Callable[[Any, Rule, Any], None]) -> dict[str, Any]:

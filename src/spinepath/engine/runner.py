@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from spinepath.case.model import CASE_KEYS, UNKNOWN, Case
+from spinepath.case.model import CASE_KEYS, Case, is_not_stated
 from spinepath.engine.compat import experta_module
 from spinepath.engine.compiler import CaseFact, Established, OptionConcluded, compile_rules
 from spinepath.errors import EngineError
@@ -264,7 +264,7 @@ def case_fact(kb: KnowledgeBase, case: Case) -> Any:
     values = {key: getattr(case, key) for key in CASE_KEYS}
     flags = case.red_flags
     values["red_flags"] = None if flags is None else tuple(flags)
-    values["red_flag_screen"] = kb.red_flag_level(flags) or "not_asked"
+    values["red_flag_screen"] = kb.red_flag_screen(flags)
     for name, measure in kb.measures.items():
         values[name] = measure.band(values[measure.key])
     return CaseFact(**values)
@@ -300,14 +300,9 @@ def fire(engine: Any, rule: Rule, case: Any) -> None:
     for fact in then.missing_facts:
         # A rule lists the facts its decision needs; only the ones this case
         # leaves open are missing.
-        if _not_known(case[fact]):
+        if is_not_stated(case[fact]):
             concluded.append({"missing_fact": fact})
     engine.firings.append(Firing(rule=rule, matched=_matched(rule, case), concluded=concluded))
-
-
-def _not_known(value: Any) -> bool:
-    # ``is None`` first: a tuple of red flags cannot be compared with ``in``.
-    return value is None or (isinstance(value, str) and value == UNKNOWN)
 
 
 def _matched(rule: Rule, case: Any) -> dict[str, Any]:

@@ -9,7 +9,12 @@ from spinepath.engine.compiler import RED_FLAG_SCREENS
 from spinepath.kb.model import Condition, KnowledgeBase, Rule
 from spinepath.pathway.build import OFFERED
 from spinepath.pathway.model import Pathway
-from spinepath.render.words import RED_FLAG_SCREEN_WORDS, condition_words, value_word
+from spinepath.render.words import (
+    RED_FLAG_SCREEN_WORDS,
+    condition_words,
+    screen_word,
+    value_word,
+)
 
 
 @dataclass(frozen=True)
@@ -53,14 +58,6 @@ def stages_with_options(kb: KnowledgeBase, pathway: Pathway) -> set[str]:
     }
 
 
-#: The red-flag screen of a pathway, in words.
-RED_FLAG_SCREEN_WORDS_BY = {
-    "emergency": "an emergency one present",
-    "urgent": "an urgent one present",
-    "none": "checked, none present",
-    "not_asked": "never asked",
-}
-
 
 def check(kb: KnowledgeBase, pathway: Pathway, rule: Rule) -> list[ConditionCheck]:
     """Every condition of ``rule`` checked against the pathway's case and trace."""
@@ -96,7 +93,7 @@ def check(kb: KnowledgeBase, pathway: Pathway, rule: Rule) -> list[ConditionChec
                 ConditionCheck(
                     condition,
                     any(screen in RED_FLAG_SCREENS[v] for v in condition.values),
-                    actual=f"{value_word(case['red_flags'])} ({RED_FLAG_SCREEN_WORDS_BY[screen]})",
+                    actual=f"{value_word(case['red_flags'])} ({screen_word(screen)})",
                     needed=" or ".join(RED_FLAG_SCREEN_WORDS[v] for v in condition.values),
                 )
             )

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from spinepath.case.model import CASE_KEYS, allowed_values, number_bounds
+from spinepath.case.model import CASE_KEYS, allowed_values, number_bounds, spelled
 from spinepath.errors import KnowledgeError
 from spinepath.kb.cache import cached_knowledge
 from spinepath.kb.model import (
@@ -138,11 +138,11 @@ def _parse_knowledge(root: Path) -> KnowledgeBase:
             problems.append(f"questions.yaml: {key} is not a case fact")
             continue
         questions[key] = Question.model_validate(entry)
-        spelled = {_spelling(v) for v in allowed_values(key) or () if v is not None}
+        spellings = {spelled(v) for v in allowed_values(key) or () if v is not None}
         problems += [
             f"questions.yaml, {key}: choice {choice!r} is not a value of {key}"
             for choice in questions[key].choices
-            if choice not in spelled
+            if choice not in spellings
         ]
         problems += [
             f"questions.yaml, {key}: term {term!r} is not in glossary.yaml"
@@ -326,13 +326,6 @@ def _by_case(
         checked.append(item)
     problems.extend(found)
     return None if found else checked
-
-
-def _spelling(value: object) -> str:
-    """A value as a case file spells it."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _first_line(error: Exception) -> str:

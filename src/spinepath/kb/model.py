@@ -392,6 +392,23 @@ class KnowledgeBase(Strict):
                 return level
         return "none"
 
+    def red_flag_screen(self, flags: list[str] | tuple[str, ...] | None) -> str:
+        """The red-flag screen as the engine and the pathway name it (``not_asked`` for never
+        asked)."""
+        return self.red_flag_level(flags) or "not_asked"
+
+    def band_edges(self, key: str) -> list[int]:
+        """The first and last value of every band some measure reads ``key`` in, sorted."""
+        return sorted(
+            {
+                edge
+                for measure in self.measures.values()
+                if measure.key == key
+                for band in measure.bands
+                for edge in (band.low, band.high)
+            }
+        )
+
     def stage_of(self, treatment_id: str) -> StageId:
         for stage in self.stages:
             if any(t.id == treatment_id for t in stage.treatments):

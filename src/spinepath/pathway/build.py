@@ -76,7 +76,7 @@ def build_pathway(kb: KnowledgeBase, inference: Inference) -> Pathway:
         disclaimer=" ".join(kb.meta.disclaimer.split()),
         review_status=kb.meta.review_status(),
         case=inference.case.model_dump(mode="json"),
-        red_flag_screen=kb.red_flag_level(inference.case.red_flags) or "not_asked",
+        red_flag_screen=kb.red_flag_screen(inference.case.red_flags),
         alerts=alerts,
         headline=alerts[0].headline if alerts else f"Current stage: {current_name}",
         current_stage=current,

@@ -43,6 +43,11 @@ RED_FLAG_SCREEN_WORDS: dict[object, str] = {
 }
 
 
+def screen_word(screen: str) -> str:
+    """A pathway's red-flag screen (``emergency``, ``urgent``, ``none``, ``not_asked``) in words."""
+    return RED_FLAG_SCREEN_WORDS[None if screen == "not_asked" else screen]
+
+
 def value_word(value: Any) -> str:
     """A fact value as a person would read it."""
     if value is True:

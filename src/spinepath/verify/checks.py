@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from spinepath.case.model import UNKNOWN, Case
+from spinepath.case.model import Case, is_not_stated
 from spinepath.kb.model import KnowledgeBase
 from spinepath.pathway.model import Pathway
 from spinepath.verify.cones import Unit
@@ -102,10 +102,6 @@ class CaseContext:
         self.tally.uncovered.setdefault(group, Group()).add(self.weight, self.where, self.data)
 
 
-def _unknown(value: object) -> bool:
-    return value is None or (isinstance(value, str) and value == UNKNOWN)
-
-
 class Checker:
     """The checks of one knowledge base."""
 
@@ -177,7 +173,7 @@ class Checker:
         ):
             ctx.violation("cortisone never recommended for chronic pain", option.rule)
         if option.verdict_when_reached == "recommended":
-            unknown = [k for k in self.reads[option.rule] if _unknown(getattr(case, k))]
+            unknown = [k for k in self.reads[option.rule] if is_not_stated(getattr(case, k))]
             if unknown:
                 ctx.violation(
                     "no recommendation rests on an unknown fact",

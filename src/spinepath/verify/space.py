@@ -191,13 +191,7 @@ def _shown(value: object) -> str:
 def number_values(kb: KnowledgeBase, key: str) -> tuple[object, ...] | None:
     """The representatives of a number some measure reads: band and contradiction edges,
     and not stated; ``None`` for a number no measure reads."""
-    edges = {
-        edge
-        for measure in kb.measures.values()
-        if measure.key == key
-        for band in measure.bands
-        for edge in (band.low, band.high)
-    }
+    edges = set(kb.band_edges(key))
     if not edges:
         return None
     edges |= set(CONTRADICTION_EDGES.get(key, ()))
