@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from spinepath.case.loading import validate_case
-from spinepath.kb.teaching import load_teaching_cases, mismatches
+from spinepath.kb.teaching import load_teaching_cases
 from spinepath.pathway.build import assess
+from spinepath.pathway.expected import mismatches
 from tests.helpers import KNOWLEDGE
 
 CASES = load_teaching_cases(KNOWLEDGE / "cases")

@@ -14,6 +14,7 @@ from spinepath.cli import main
 from spinepath.errors import CaseError
 from spinepath.kb.teaching import load_teaching_cases
 from spinepath.pathway.build import assess
+from spinepath.pathway.difference import Change
 from spinepath.whatif.compare import compare
 from spinepath.whatif.explore import explore
 from spinepath.whatif.scenario import apply_changes, parse_settings
@@ -30,24 +31,24 @@ def test_healthy_facets_turn_fusion_into_disc_replacement(kb) -> None:
     case = case_of("19")  # degenerated disc with facet arthritis, at surgery
     after = apply_changes(case, {"facet_arthritis": False})
     difference = compare(assess(case, kb), assess(after, kb))
-    changes = {o["option"]: (o["before"], o["after"], o["rule"]) for o in difference["options"]}
+    changes = {o.option: (o.before, o.after, o.rule) for o in difference.options}
     assert changes["fusion"] == ("recommended", "absent", "surgical.fusion")
     assert changes["disc_replacement"] == (
         "not_advised",
         "recommended",
         "surgical.disc_replacement",
     )
-    assert difference["changed_facts"] == {"facet_arthritis": {"before": True, "after": False}}
-    assert difference["current_stage"] == {"before": "surgical", "after": "surgical"}
+    assert difference.changed_facts == {"facet_arthritis": Change(before=True, after=False)}
+    assert difference.current_stage == Change(before="surgical", after="surgical")
 
 
 def test_helped_injections_move_the_stage_back(kb) -> None:
     case = case_of("19")
     after = apply_changes(case, {"non_invasive_therapy": "helped"})
     difference = compare(assess(case, kb), assess(after, kb))
-    assert difference["current_stage"] == {"before": "surgical", "after": "non_invasive"}
-    assert difference["stage_moves"] == -1
-    assert "consult_experienced_surgeons" in {c.id for c in difference["cautions_removed"]}
+    assert difference.current_stage == Change(before="surgical", after="non_invasive")
+    assert difference.stage_moves == -1
+    assert "consult_experienced_surgeons" in {c.id for c in difference.cautions_removed}
 
 
 def test_null_makes_a_fact_not_stated(kb) -> None:
@@ -55,7 +56,7 @@ def test_null_makes_a_fact_not_stated(kb) -> None:
     after = apply_changes(case, parse_settings(["daily_life=null"]))
     assert after.daily_life is None
     difference = compare(assess(case, kb), assess(after, kb))
-    assert [m.fact for m in difference["missing_facts_added"]] == ["daily_life"]
+    assert [m.fact for m in difference.missing_facts_added] == ["daily_life"]
 
 
 @pytest.mark.parametrize(
@@ -94,23 +95,21 @@ def test_scenarios_do_not_leak_into_each_other(kb) -> None:
 
 def test_explore_finds_the_facet_change(kb) -> None:
     exploration = explore(kb, case_of("19"))
-    settings = [s["set"] for s in exploration["single_changes"]]
+    settings = [s.set for s in exploration.single_changes]
     assert {"facet_arthritis": False} in settings
     # Ranked: largest change first.
-    sizes = [s["size"] for s in exploration["single_changes"]]
+    sizes = [s.size for s in exploration.single_changes]
     assert sizes == sorted(sizes, reverse=True)
     # Every listed change moves the stage or changes a recommendation.
-    for scenario in exploration["single_changes"]:
-        d = scenario["difference"]
-        assert d["stage_moves"] or any(
-            "recommended" in (o["before"], o["after"]) for o in d["options"]
-        )
+    for scenario in exploration.single_changes:
+        d = scenario.difference
+        assert d.stage_moves or any("recommended" in (o.before, o.after) for o in d.options)
 
 
 def test_explore_is_independent_of_order(kb) -> None:
-    first = json.dumps(explore(kb, case_of("11")), default=str, sort_keys=True)
+    first = explore(kb, case_of("11")).model_dump_json()
     explore(kb, case_of("19"))
-    again = json.dumps(explore(kb, case_of("11")), default=str, sort_keys=True)
+    again = explore(kb, case_of("11")).model_dump_json()
     assert first == again
 
 

@@ -545,8 +545,8 @@ def _print_what_if(
     output_format: str,
     label: str | None,
     *,
-    difference: dict[str, Any] | None = None,
-    exploration: dict[str, Any] | None = None,
+    difference: Any = None,
+    exploration: Any = None,
     target: tuple[Path | None, bool] = (None, False),
 ) -> None:
     """Print a what-if difference or an exploration as json, html or text, or write the

@@ -104,6 +104,10 @@ def _strict_resolvers() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
 StrictYamlLoader.yaml_implicit_resolvers = _strict_resolvers()
 
 _DECIMAL = re.compile(r"^[-+]?[0-9]+$")
+#: Longer numbers are refused before Python converts them: no case value needs one,
+#: and converting thousands of digits is slow (and beyond 4,300 an error). Case files
+#: in JSON are held to the same limit (``spinepath.case.loading``).
+MAX_DIGITS = 30
 _TRUE = ("true", "True", "TRUE")
 _FALSE = ("false", "False", "FALSE")
 
@@ -122,8 +126,6 @@ def _strict_bool(loader: yaml.SafeLoader, node: yaml.Node) -> bool:
 
 def _strict_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
     """``!!int`` takes decimal digits only (no hex, octal or base 60), and not too many."""
-    from spinepath.case.loading import MAX_DIGITS
-
     value = str(loader.construct_scalar(node))  # type: ignore[arg-type]
     if not _DECIMAL.match(value):
         raise _scalar_problem(node, f"!!int needs a decimal whole number, not {value[:40]!r}")

@@ -19,9 +19,6 @@ from spinepath.case.model import CASE_KEYS, Case, allowed_values, contradictions
 from spinepath.errors import CaseError
 
 MAX_CASE_BYTES = 1_000_000
-#: Longer numbers are refused before Python converts them: no case value needs one,
-#: and converting thousands of digits is slow (and beyond 4,300 an error).
-MAX_DIGITS = 30
 #: Unknown keys named one by one; beyond them, a count.
 UNKNOWN_KEYS_SHOWN = 10
 
@@ -130,6 +127,10 @@ def _parse_json(text: str, source: str) -> Any:
                 raise CaseError(f"{source}: duplicate key {key!r}")
             result[key] = value
         return result
+
+    # The YAML dialect's limit, so both formats refuse the same numbers (imported here:
+    # yaml is loaded only when a case needs it).
+    from spinepath.strict_yaml import MAX_DIGITS
 
     def bounded_int(digits: str) -> int:
         if len(digits.lstrip("-")) > MAX_DIGITS:

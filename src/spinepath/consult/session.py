@@ -19,11 +19,11 @@ from spinepath.case.model import (
     number_bounds,
     spelled,
 )
+from spinepath.case.words import value_word
 from spinepath.errors import CaseError
 from spinepath.kb.model import KnowledgeBase
 from spinepath.pathway.build import assess
 from spinepath.pathway.model import AlertNote
-from spinepath.render.words import value_word
 
 RED_FLAGS: tuple[str, ...] = typing.get_args(RedFlag)
 YES = {"yes", "y", "true"}

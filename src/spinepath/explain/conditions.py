@@ -2,40 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from spinepath.engine.compiler import RED_FLAG_SCREENS
-from spinepath.kb.model import Condition, KnowledgeBase, Rule
+from spinepath.kb.model import KnowledgeBase, Rule
 from spinepath.pathway.build import OFFERED
+from spinepath.pathway.explanation import ConditionCheck
 from spinepath.pathway.model import Pathway
-from spinepath.render.words import (
-    RED_FLAG_SCREEN_WORDS,
-    condition_words,
-    screen_word,
-    value_word,
-)
-
-
-@dataclass(frozen=True)
-class ConditionCheck:
-    """One condition of a rule, checked against a case: does it hold, and what would."""
-
-    condition: Condition
-    holds: bool
-    actual: str
-    needed: str
-    #: For an intermediate that was not established: the rules that could establish it.
-    established_by: tuple[str, ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "condition": condition_words(self.condition),
-            "holds": self.holds,
-            "actual": self.actual,
-            "needed": self.needed,
-            "established_by": list(self.established_by),
-        }
 
 
 def established(pathway: Pathway) -> set[str]:
@@ -58,43 +31,39 @@ def stages_with_options(kb: KnowledgeBase, pathway: Pathway) -> set[str]:
     }
 
 
-
 def check(kb: KnowledgeBase, pathway: Pathway, rule: Rule) -> list[ConditionCheck]:
     """Every condition of ``rule`` checked against the pathway's case and trace."""
     case = pathway.case
     done = established(pathway)
     checks = []
     for condition in rule.when:
+        needed = list(condition.values)
         if condition.kind == "case":
             value = _case_value(case[condition.subject])
             holds = any(_same(value, wanted) for wanted in condition.values)
+            actual: dict[str, Any] = {"value": case[condition.subject]}
             checks.append(
-                ConditionCheck(
-                    condition,
-                    holds,
-                    actual=value_word(value),
-                    needed=" or ".join(value_word(v) for v in condition.values),
-                )
+                ConditionCheck(condition=condition, holds=holds, actual=actual, needed=needed)
             )
         elif condition.kind == "measure":
             measure = kb.measures[condition.subject]
             band = measure.band(case[measure.key])
             checks.append(
                 ConditionCheck(
-                    condition,
-                    any(_same(band, wanted) for wanted in condition.values),
-                    actual=f"{value_word(case[measure.key])} ({value_word(band)})",
-                    needed=" or ".join(value_word(v) for v in condition.values),
+                    condition=condition,
+                    holds=any(_same(band, wanted) for wanted in condition.values),
+                    actual={"value": case[measure.key], "band": band},
+                    needed=needed,
                 )
             )
         elif condition.kind == "red_flags":
             screen = pathway.red_flag_screen
             checks.append(
                 ConditionCheck(
-                    condition,
-                    any(screen in RED_FLAG_SCREENS[v] for v in condition.values),
-                    actual=f"{value_word(case['red_flags'])} ({screen_word(screen)})",
-                    needed=" or ".join(RED_FLAG_SCREEN_WORDS[v] for v in condition.values),
+                    condition=condition,
+                    holds=any(screen in RED_FLAG_SCREENS[v] for v in condition.values),
+                    actual={"value": case["red_flags"], "screen": screen},
+                    needed=needed,
                 )
             )
         elif condition.kind == "intermediate":
@@ -102,23 +71,23 @@ def check(kb: KnowledgeBase, pathway: Pathway, rule: Rule) -> list[ConditionChec
             wanted = bool(condition.values[0])
             checks.append(
                 ConditionCheck(
-                    condition,
-                    is_established == wanted,
-                    actual="established" if is_established else "not established",
-                    needed="established" if wanted else "not established",
-                    established_by=tuple(
+                    condition=condition,
+                    holds=is_established == wanted,
+                    actual={"established": is_established},
+                    needed=needed,
+                    established_by=[
                         r.id for r in kb.rules if condition.subject in r.then.establish
-                    ),
+                    ],
                 )
             )
         else:
             has_options = condition.subject in stages_with_options(kb, pathway)
             checks.append(
                 ConditionCheck(
-                    condition,
-                    not has_options,
-                    actual="some options" if has_options else "no option",
-                    needed="no option",
+                    condition=condition,
+                    holds=not has_options,
+                    actual={"has_options": has_options},
+                    needed=needed,
                 )
             )
     return checks

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from spinepath.errors import SpinepathError
 from spinepath.kb.model import KnowledgeBase
+from spinepath.pathway.explanation import (
+    CurrentStageReason,
+    How,
+    HowCondition,
+    HowNode,
+    OtherRule,
+)
 from spinepath.pathway.model import Pathway, TraceStep
-from spinepath.render.words import condition_words, value_word
 
 
-def how(kb: KnowledgeBase, pathway: Pathway, option_id: str) -> dict[str, Any]:
+def how(kb: KnowledgeBase, pathway: Pathway, option_id: str) -> How:
     """The reasoning behind ``option_id``'s verdict, as a tree ending in case facts."""
     option = pathway.option(option_id)
     if option is None:
@@ -24,26 +28,25 @@ def how(kb: KnowledgeBase, pathway: Pathway, option_id: str) -> dict[str, Any]:
     current_rule = next(
         step.rule for step in pathway.trace if any("current_stage" in c for c in step.concluded)
     )
-    others = [
-        {"rule": rule_id, "verdict": _verdict_of(steps[rule_id], option_id)}
-        for rule_id in option.rules
-        if rule_id != option.rule
-    ]
-    return {
-        "option": option_id,
-        "name": option.name,
-        "verdict": option.verdict,
-        "verdict_when_reached": option.verdict_when_reached,
-        "stage": stage_id,
-        "stage_status": stage.status if stage else "upcoming",
-        "decided_by": _node(kb, pathway, steps, option.rule),
-        "other_rules": others,
-        "current_stage": {
-            "stage": pathway.current_stage,
-            "because": _node(kb, pathway, steps, current_rule),
-        },
-        "evidence_marker": option.evidence.marker,
-    }
+    return How(
+        option=option_id,
+        name=option.name,
+        verdict=option.verdict,
+        verdict_when_reached=option.verdict_when_reached,
+        stage=stage_id,
+        stage_status=stage.status if stage else "upcoming",
+        decided_by=_node(kb, pathway, steps, option.rule),
+        other_rules=[
+            OtherRule(rule=rule_id, verdict=_verdict_of(steps[rule_id], option_id))
+            for rule_id in option.rules
+            if rule_id != option.rule
+        ],
+        current_stage=CurrentStageReason(
+            stage=pathway.current_stage, because=_node(kb, pathway, steps, current_rule)
+        ),
+        evidence_marker=option.evidence.marker,
+        contested=option.contested,
+    )
 
 
 def _verdict_of(step: TraceStep, option_id: str) -> str:
@@ -52,34 +55,40 @@ def _verdict_of(step: TraceStep, option_id: str) -> str:
 
 def _node(
     kb: KnowledgeBase, pathway: Pathway, steps: dict[str, TraceStep], rule_id: str
-) -> dict[str, Any]:
+) -> HowNode:
     rule = kb.rule(rule_id)
-    step = steps[rule_id]
     conditions = []
     for condition in rule.when:
-        entry: dict[str, Any] = {"condition": condition_words(condition)}
         if condition.kind == "case":
-            entry["fact"] = condition.subject
-            entry["value"] = value_word(pathway.case[condition.subject])
+            entry = HowCondition(
+                condition=condition,
+                fact=condition.subject,
+                value=pathway.case[condition.subject],
+            )
         elif condition.kind in ("red_flags", "measure"):
-            entry["fact"] = condition.key
-            entry["value"] = value_word(pathway.case[condition.key])
+            assert condition.key is not None
+            entry = HowCondition(
+                condition=condition, fact=condition.key, value=pathway.case[condition.key]
+            )
         elif condition.kind == "intermediate" and condition.values[0]:
-            entry["established_by"] = [
-                _node(kb, pathway, steps, establisher)
-                for establisher in _establishers(pathway, condition.subject)
-            ]
+            entry = HowCondition(
+                condition=condition,
+                established_by=[
+                    _node(kb, pathway, steps, establisher)
+                    for establisher in _establishers(pathway, condition.subject)
+                ],
+            )
         else:
-            entry["note"] = "holds because nothing established it"
+            entry = HowCondition(condition=condition, held_by_absence=True)
         conditions.append(entry)
-    return {
-        "rule": rule.id,
-        "stage": rule.stage,
-        "title": rule.title,
-        "conditions": conditions,
-        "concluded": step.concluded,
-        "citations": list(rule.citations),
-    }
+    return HowNode(
+        rule=rule.id,
+        stage=rule.stage,
+        title=rule.title,
+        conditions=conditions,
+        concluded=steps[rule_id].concluded,
+        citations=list(rule.citations),
+    )
 
 
 def _establishers(pathway: Pathway, name: str) -> list[str]:

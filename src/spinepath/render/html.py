@@ -19,55 +19,17 @@ from typing import Any, Literal
 
 from markupsafe import Markup
 
-from spinepath.kb.model import GuidelineCitation, KnowledgeBase, SeedCitation
+from spinepath.kb.model import KnowledgeBase
+from spinepath.pathway.difference import Difference, Exploration
 from spinepath.pathway.model import Option, Pathway
-from spinepath.render import words
+from spinepath.render import view, words
+from spinepath.render.view import References
 
 Paper = Literal["a4", "letter"]
 PAPER_SIZES: dict[str, str] = {"a4": "A4", "letter": "letter"}
 
 #: The running header holds at most this many characters of the case label.
 HEADER_LABEL_CHARS = 70
-
-Citation = SeedCitation | GuidelineCitation
-
-
-@dataclass(frozen=True)
-class Reference:
-    """One entry of the references section."""
-
-    number: int
-    citation: Citation
-    where: str
-    #: The seed's title, or the guideline's title, for the reader.
-    title: str
-
-
-class References:
-    """Numbers for citations, in the order they are first cited."""
-
-    def __init__(self, kb: KnowledgeBase) -> None:
-        self._kb = kb
-        self._numbers: dict[Citation, int] = {}
-
-    def add(self, citations: Any) -> None:
-        for citation in citations:
-            self._numbers.setdefault(citation, len(self._numbers) + 1)
-
-    def number(self, citation: Citation) -> int:
-        return self._numbers[citation]
-
-    def entries(self) -> list[Reference]:
-        return [
-            Reference(number, citation, words.where(self._kb, citation), self._title(citation))
-            for citation, number in self._numbers.items()
-        ]
-
-    def _title(self, citation: Citation) -> str:
-        if isinstance(citation, SeedCitation):
-            return self._kb.seeds[citation.source].title
-        return citation.reference.title
-
 
 def collect_references(
     pathway: Pathway, kb: KnowledgeBase, *, show_evidence: bool = False
@@ -91,12 +53,6 @@ def collect_references(
 
 #: The report's "what could change" section shows at most this many changes.
 EXPLORE_SHOWN = 8
-
-
-def diverges(option: Option) -> bool:
-    """Whether an option's verdict must be qualified as the seeds' view only (decided in the
-    pathway: ``Option.contested``)."""
-    return option.contested
 
 
 def marker(option: Option) -> str:
@@ -174,25 +130,12 @@ def ladder(pathway: Pathway) -> list[Step]:
 
 @cache
 def _environment() -> Any:
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("spinepath.render", "templates"),
-        undefined=jinja2.StrictUndefined,
-        autoescape=True,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["verdict"] = lambda v: words.VERDICT_WORDS[v]
-    env.filters["verdict_or_absent"] = lambda v: words.VERDICT_WORDS.get(v, v)
-    env.filters["value"] = words.value_word
-    env.filters["fact"] = words.fact_word
-    env.filters["concordance"] = words.CONCORDANCE_WORDS.__getitem__
+    env = view.environment(autoescape=True)
+    # The qualifier is spinepath's own constant text: written as is (an apostrophe needs
+    # no escape in element content), so reports keep their bytes.
+    env.globals["contested_words"] = Markup(view.CONTESTED_WORDS)
     env.filters["css_string"] = css_string
     env.filters["marker"] = marker
-    env.tests["diverging"] = diverges
-    env.filters["status"] = words.status_word
     return env
 
 
@@ -203,7 +146,7 @@ def render_report(
     paper: Paper = "a4",
     date: str | None = None,
     show_evidence: bool = False,
-    exploration: dict[str, Any] | None = None,
+    exploration: Exploration | None = None,
 ) -> str:
     """The pathway as one self-contained HTML document.
 
@@ -214,10 +157,10 @@ def render_report(
     if paper not in PAPER_SIZES:
         raise ValueError(f"paper must be one of {', '.join(PAPER_SIZES)}, not {paper!r}")
     references = collect_references(pathway, kb, show_evidence=show_evidence)
-    changes = (exploration or {}).get("single_changes", [])[:EXPLORE_SHOWN]
+    changes = exploration.single_changes[:EXPLORE_SHOWN] if exploration else []
     for change in changes:
-        for option in change["difference"]["options"]:
-            references.add(option["citations"])
+        for option in change.difference.options:
+            references.add(option.citations)
     # Every rule that fired, with what it rests on: the trace a reviewer can follow.
     fired = [kb.rule(step.rule) for step in pathway.trace]
     for rule in fired:
@@ -243,7 +186,6 @@ def render_report(
             exploration=exploration,
             changes=changes,
             header_label=header_label(pathway.case.get("label")),
-            verdict_order=["recommended", "consider", "not_advised", "contraindicated"],
             fired=fired,
         )
     )
@@ -254,23 +196,24 @@ def render_what_if_html(
     *,
     kind: str,
     label: str | None,
-    difference: dict[str, Any] | None = None,
-    exploration: dict[str, Any] | None = None,
+    difference: Difference | None = None,
+    exploration: Exploration | None = None,
 ) -> str:
     """A what-if comparison (``kind`` "what_if") or an exploration ("explore") as HTML."""
     from spinepath import __version__
-    from spinepath.whatif.compare import is_empty
 
     differences = (
         [difference]
         if difference
-        else [s["difference"] for s in (exploration or {}).get("single_changes", [])]
+        else [s.difference for s in exploration.single_changes]
+        if exploration
+        else []
     )
     references = References(kb)
     for d in differences:
-        for option in d["options"]:
-            references.add(option["citations"])
-        for caution in d["cautions_added"] + d["cautions_removed"]:
+        for option in d.options:
+            references.add(option.citations)
+        for caution in d.cautions_added + d.cautions_removed:
             references.add(caution.citations)
     return (
         _environment()
@@ -280,7 +223,7 @@ def render_what_if_html(
             label=label,
             d=difference,
             e=exploration,
-            empty=difference is not None and is_empty(difference),
+            empty=difference is not None and difference.is_empty(),
             ref=references.number,
             references=references.entries(),
             version=__version__,

@@ -12,8 +12,7 @@ from typing import Any
 
 from spinepath.kb.model import KnowledgeBase
 from spinepath.pathway.model import Pathway
-from spinepath.render import words
-from spinepath.render.words import glance_name
+from spinepath.render import view, words
 from spinepath.terminal import visible_page
 
 #: ASCII punctuation that Markdown (CommonMark, GitHub) may read as markup.
@@ -25,29 +24,13 @@ _BLANK_RUNS = re.compile(r"\n{3,}")
 
 def md_escape(text: Any) -> str:
     """``text`` on one line, with every Markdown-significant character backslash-escaped."""
-    return _SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    return _SPECIAL.sub(r"\\\1", view.fold(text))
 
 
 @cache
 def _environment() -> Any:
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("spinepath.render", "templates"),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,  # Markdown, escaped by the md filter
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = view.environment(autoescape=False)  # Markdown, escaped by the md filter
     env.filters["md"] = md_escape
-    env.filters["verdict"] = lambda v: words.VERDICT_WORDS[v]
-    env.filters["value"] = words.value_word
-    env.filters["fact"] = words.fact_word
-    env.filters["glance_name"] = glance_name
-    env.filters["status"] = words.status_word
-    env.filters["short_reference"] = words.short_reference
-    env.filters["concordance"] = words.CONCORDANCE_WORDS.__getitem__
     return env
 
 

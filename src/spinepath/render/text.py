@@ -1,4 +1,4 @@
-"""Text output for a terminal, rendered with jinja2."""
+"""Text output for a terminal, rendered with jinja2 (environment from :mod:`.view`)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from functools import cache
 from typing import Any
 
 from spinepath.kb.model import KnowledgeBase
+from spinepath.pathway.difference import Difference, Exploration
+from spinepath.pathway.explanation import How, WalkStep, WhyNot
 from spinepath.pathway.model import Pathway
-from spinepath.render import words
+from spinepath.render import view, words
 from spinepath.terminal import visible, visible_page
 
 WIDTH = 88
@@ -16,34 +18,17 @@ WIDTH = 88
 
 @cache
 def _environment() -> Any:
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("spinepath.render", "templates"),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,  # plain text for a terminal; the HTML renderer escapes
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = view.environment(autoescape=False)  # plain text for a terminal
     env.filters["wrap"] = wrap
-    env.filters["verdict"] = lambda v: words.VERDICT_WORDS[v]
-    env.filters["value"] = words.value_word
-    env.filters["fact"] = words.fact_word
-    env.filters["glance_name"] = words.glance_name
-    env.filters["short_reference"] = words.short_reference
-    env.filters["concordance"] = words.CONCORDANCE_WORDS.__getitem__
-    env.filters["verdict_or_absent"] = lambda v: words.VERDICT_WORDS.get(v, v)
-    env.filters["status"] = words.status_word
-    env.filters["alert_level"] = words.ALERT_WORDS.__getitem__
     return env
 
 
 def wrap(text: str, indent: int = 0, first: str = "") -> str:
-    """Wrap ``text`` to the terminal width, indenting continuation lines."""
+    """Wrap ``text`` (folded onto one line first) to the terminal width, indenting
+    continuation lines."""
     pad = " " * indent
     return textwrap.fill(
-        " ".join(str(text).split()),
+        view.fold(text),
         width=WIDTH,
         initial_indent=(first or pad),
         subsequent_indent=pad,
@@ -83,7 +68,7 @@ def render_rules(kb: KnowledgeBase, rules: list[Any]) -> str:
 
 
 def render_walkthrough_step(
-    pathway: Pathway, kb: KnowledgeBase, step: dict[str, Any], *, header: bool, footer: bool
+    pathway: Pathway, kb: KnowledgeBase, step: WalkStep, *, header: bool, footer: bool
 ) -> str:
     """One step of a walkthrough (with the header before the first, the footer after the last)."""
     return visible_page(
@@ -96,11 +81,12 @@ def render_walkthrough_step(
             header=header,
             footer=footer,
             where=lambda c: words.where(kb, c),
+            conclusion=lambda c: words.conclusion_words(kb, c),
         )
     )
 
 
-def render_explanation(kb: KnowledgeBase, kind: str, explanation: dict[str, Any]) -> str:
+def render_explanation(kb: KnowledgeBase, kind: str, explanation: How | WhyNot) -> str:
     """A HOW or WHY-NOT explanation (``kind`` is "how" or "why_not")."""
     return visible_page(
         _environment()
@@ -108,6 +94,8 @@ def render_explanation(kb: KnowledgeBase, kind: str, explanation: dict[str, Any]
         .render(
             kind=kind,
             e=explanation,
+            notes=words.why_not_notes(explanation) if isinstance(explanation, WhyNot) else [],
+            actual=words.actual_words,
             disclaimer=words.full_disclaimer(kb),
             where=lambda c: words.where(kb, c),
         )
@@ -119,12 +107,10 @@ def render_what_if(
     *,
     kind: str,
     label: str | None,
-    difference: Any = None,
-    exploration: Any = None,
+    difference: Difference | None = None,
+    exploration: Exploration | None = None,
 ) -> str:
     """A what-if comparison (``kind`` "what_if") or an exploration (``kind`` "explore")."""
-    from spinepath.whatif.compare import is_empty
-
     return visible_page(
         _environment()
         .get_template("whatif.txt.j2")
@@ -133,7 +119,7 @@ def render_what_if(
             label=None if label is None else visible(label),
             d=difference,
             e=exploration,
-            empty=difference is not None and is_empty(difference),
+            empty=difference is not None and difference.is_empty(),
             disclaimer=words.full_disclaimer(kb),
             where=lambda c: words.where(kb, c),
         )

@@ -1,10 +1,16 @@
-"""Domain words for conditions, conclusions and citations, shared by every renderer."""
+"""Domain words for values, conditions, conclusions and citations, shared by every renderer.
+
+The results the renderers receive (pathway, explanations, differences) hold values;
+this is where those values become words.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from spinepath.case.words import fact_word, value_word
 from spinepath.kb.model import Condition, GuidelineCitation, KnowledgeBase, Rule, SeedCitation
+from spinepath.pathway.explanation import ConditionCheck, WhyNot
 
 VERDICT_WORDS = {
     "recommended": "recommended",
@@ -25,6 +31,7 @@ STATUS_WORDS = {
     "current": "current",
     "upcoming": "upcoming",
     "after_specialist_assessment": "after specialist assessment",
+    "not_in_pathway": "not in this pathway",
 }
 
 ALERT_WORDS = {"emergency": "EMERGENCY", "urgent": "URGENT", "screen": "FIRST STEP"}
@@ -32,6 +39,11 @@ ALERT_WORDS = {"emergency": "EMERGENCY", "urgent": "URGENT", "screen": "FIRST ST
 
 def status_word(status: str) -> str:
     return STATUS_WORDS[status]
+
+
+def verdict_or_absent(verdict: str) -> str:
+    """A verdict in words, or "absent" where no rule spoke to the option."""
+    return VERDICT_WORDS.get(verdict, verdict)
 
 
 RED_FLAG_SCREEN_WORDS: dict[object, str] = {
@@ -46,23 +58,6 @@ RED_FLAG_SCREEN_WORDS: dict[object, str] = {
 def screen_word(screen: str) -> str:
     """A pathway's red-flag screen (``emergency``, ``urgent``, ``none``, ``not_asked``) in words."""
     return RED_FLAG_SCREEN_WORDS[None if screen == "not_asked" else screen]
-
-
-def value_word(value: Any) -> str:
-    """A fact value as a person would read it."""
-    if value is True:
-        return "yes"
-    if value is False:
-        return "no"
-    if value is None:
-        return "not stated"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(value_word(v) for v in value) or "none"
-    return str(value).replace("_", " ")
-
-
-def fact_word(key: str) -> str:
-    return key.replace("_", " ")
 
 
 def condition_words(condition: Condition) -> str:
@@ -140,18 +135,71 @@ def short_reference(citation: SeedCitation | GuidelineCitation) -> str:
     return f"{citation.source} {citation.reference.section}"
 
 
-def glance_name(option: Any, verdict: str = "") -> str:
-    """An option's name (and verdict), qualified where it is contested.
-
-    A contested option (``Option.contested``, decided in the pathway) is never
-    presented as settled, in the summary or in the detail.
-    """
-    label = f"{option.name}: {verdict}" if verdict else option.name
-    if option.contested:
-        return f"{label} (the seeds' view; guidelines diverge)"
-    return label
-
-
 def full_disclaimer(kb: KnowledgeBase) -> str:
     """The disclaimer with who has reviewed the knowledge base, for outputs without a pathway."""
     return " ".join(kb.meta.disclaimer.split()) + " " + kb.meta.review_status()
+
+
+# --- explanations ------------------------------------------------------------------------
+
+
+def conclusion_words(kb: KnowledgeBase, concluded: dict[str, Any]) -> str:
+    """One conclusion of a firing (as the trace records it), in domain words."""
+    if "establish" in concluded:
+        suffix = " (already established)" if concluded.get("already") else ""
+        return f"established: {fact_word(concluded['establish'])}{suffix}"
+    if "current_stage" in concluded:
+        stage = next(s for s in kb.stages if s.id == concluded["current_stage"])
+        return f"current stage: {stage.name}"
+    if "option" in concluded:
+        name = kb.treatment(concluded["option"]).name
+        return f"{name}: {VERDICT_WORDS[concluded['verdict']]}"
+    if "caution" in concluded:
+        return f"caution: {fact_word(concluded['caution'])}"
+    if "alert" in concluded:
+        return f"first of all: {fact_word(concluded['alert'])}"
+    if "cap" in concluded:
+        stages = ", ".join(fact_word(stage) for stage in concluded["cap"])
+        return f"verdicts in {stages} at most {VERDICT_WORDS[concluded['at_most']]}"
+    return f"missing fact: {fact_word(concluded['missing_fact'])}"
+
+
+def actual_words(check: ConditionCheck) -> str:
+    """What the case gives for one checked condition, in words."""
+    actual = check.actual
+    if "band" in actual:
+        return f"{value_word(actual['value'])} ({value_word(actual['band'])})"
+    if "screen" in actual:
+        return f"{value_word(actual['value'])} ({screen_word(actual['screen'])})"
+    if "established" in actual:
+        return "established" if actual["established"] else "not established"
+    if "has_options" in actual:
+        return "some options" if actual["has_options"] else "no option"
+    return value_word(actual["value"])
+
+
+def why_not_notes(explanation: WhyNot) -> list[str]:
+    """The notes a reader needs beside the rules of a WHY NOT, in words."""
+    e = explanation
+    if e.verdict == "absent":
+        return ["No rule concluded anything about it for this case: it is absent."]
+    notes = []
+    when_reached = VERDICT_WORDS[e.verdict_when_reached or e.verdict]
+    if e.downgraded:
+        notes.append(
+            f"Its stage is {status_word(e.stage_status)}: the verdict there would be "
+            f"{when_reached}, shown as {VERDICT_WORDS[e.verdict]} until the case reaches it."
+        )
+    if e.capped_by:
+        notes.append(
+            f"Held at most at {when_reached} by {', '.join(e.capped_by)}: a fact the sources "
+            "make a condition is not stated, or the sources do not cover the case."
+        )
+    if e.contested:
+        notes.append("Contested: the seeds offer it, but guidelines diverge for this case.")
+    if e.decided_by:
+        notes.append(
+            f"Several rules spoke to it ({', '.join(e.spoke)}); the most cautious "
+            f"verdict stands, from {e.decided_by}."
+        )
+    return notes

@@ -11,8 +11,9 @@ from spinepath.case.model import CASE_KEYS, Case, allowed_values
 from spinepath.errors import CaseError
 from spinepath.kb.model import KnowledgeBase
 from spinepath.pathway.build import assess
+from spinepath.pathway.difference import Exploration, Scenario
 from spinepath.pathway.model import Pathway
-from spinepath.whatif.compare import compare, size
+from spinepath.whatif.compare import compare
 from spinepath.whatif.scenario import apply_changes
 
 
@@ -20,7 +21,7 @@ def alternatives(case: Case, kb: KnowledgeBase | None = None) -> list[tuple[str,
     """Every single change of a categorical fact to another value it can take, and of a
     number that the knowledge base reads in bands to one value of each other band."""
     changes: list[tuple[str, Any]] = []
-    for measure in (kb.measures.values() if kb else ()):
+    for measure in kb.measures.values() if kb else ():
         current = measure.band(getattr(case, measure.key))
         for band in measure.bands:
             if band.value != current and len(measure.bands) > 1:
@@ -45,20 +46,13 @@ def alternatives(case: Case, kb: KnowledgeBase | None = None) -> list[tuple[str,
     return changes
 
 
-def matters(difference: dict[str, Any]) -> bool:
-    """A change worth showing: it moves the current stage or changes a recommendation."""
-    return bool(difference["stage_moves"]) or any(
-        "recommended" in (o["before"], o["after"]) for o in difference["options"]
-    )
-
-
 def explore(
     kb: KnowledgeBase,
     case: Case,
     *,
     pairs: bool = False,
     progress: Callable[[int], None] | None = None,
-) -> dict[str, Any]:
+) -> Exploration:
     """Rank the changes of one fact (and of two, with ``pairs``) that matter for ``case``."""
     base = assess(case, kb)
     singles = []
@@ -70,7 +64,7 @@ def explore(
         if scenario is None:
             continue
         valid.append((key, value))
-        if matters(scenario["difference"]):
+        if scenario.difference.matters():
             singles.append(scenario)
     doubles = []
     if pairs:
@@ -80,15 +74,15 @@ def explore(
             scenario = _scenario(kb, case, {key1: value1, key2: value2}, base)
             if progress:
                 progress(1)
-            if scenario is not None and matters(scenario["difference"]):
+            if scenario is not None and scenario.difference.matters():
                 doubles.append(scenario)
     rank = sorted(singles, key=_ranking)
-    return {
-        "base_stage": base.current_stage,
-        "single_changes": rank,
-        "pairs": sorted(doubles, key=_ranking) if pairs else None,
-        "tried": len(valid),
-    }
+    return Exploration(
+        base_stage=base.current_stage,
+        single_changes=rank,
+        pairs=sorted(doubles, key=_ranking) if pairs else None,
+        tried=len(valid),
+    )
 
 
 def pair_count(case: Case, kb: KnowledgeBase | None = None) -> int:
@@ -98,15 +92,15 @@ def pair_count(case: Case, kb: KnowledgeBase | None = None) -> int:
 
 def _scenario(
     kb: KnowledgeBase, case: Case, changes: dict[str, Any], base: Pathway
-) -> dict[str, Any] | None:
+) -> Scenario | None:
     try:
         changed = apply_changes(case, changes)
     except CaseError:
         return None  # a contradictory combination is not a case
     difference = compare(base, assess(changed, kb))
-    return {"set": changes, "size": size(difference), "difference": difference}
+    return Scenario(set=changes, size=difference.size(), difference=difference)
 
 
-def _ranking(scenario: dict[str, Any]) -> tuple[Any, ...]:
+def _ranking(scenario: Scenario) -> tuple[Any, ...]:
     # Largest change first; ties in a fixed order of keys and values, for stable output.
-    return (-scenario["size"], repr(sorted(scenario["set"].items())))
+    return (-scenario.size, repr(sorted(scenario.set.items())))
