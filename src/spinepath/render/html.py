@@ -31,6 +31,7 @@ PAPER_SIZES: dict[str, str] = {"a4": "A4", "letter": "letter"}
 #: The running header holds at most this many characters of the case label.
 HEADER_LABEL_CHARS = 70
 
+
 def collect_references(
     pathway: Pathway, kb: KnowledgeBase, *, show_evidence: bool = False
 ) -> References:
@@ -81,7 +82,7 @@ def css_string(text: str) -> Markup:
 def header_label(label: str | None) -> str:
     if not label:
         return "spinepath pathway"
-    label = " ".join(label.split())
+    label = view.fold(label)
     if len(label) <= HEADER_LABEL_CHARS:
         return label
     return label[: HEADER_LABEL_CHARS - 1].rstrip() + "…"
@@ -228,6 +229,6 @@ def render_what_if_html(
             references=references.entries(),
             version=__version__,
             knowledge_version=kb.meta.version,
-            disclaimer=words.full_disclaimer(kb),
+            disclaimer=view.full_disclaimer(kb),
         )
     )

@@ -96,7 +96,7 @@ def render_explanation(kb: KnowledgeBase, kind: str, explanation: How | WhyNot) 
             e=explanation,
             notes=words.why_not_notes(explanation) if isinstance(explanation, WhyNot) else [],
             actual=words.actual_words,
-            disclaimer=words.full_disclaimer(kb),
+            disclaimer=view.full_disclaimer(kb),
             where=lambda c: words.where(kb, c),
         )
     )
@@ -120,7 +120,7 @@ def render_what_if(
             d=difference,
             e=exploration,
             empty=difference is not None and difference.is_empty(),
-            disclaimer=words.full_disclaimer(kb),
+            disclaimer=view.full_disclaimer(kb),
             where=lambda c: words.where(kb, c),
         )
     )

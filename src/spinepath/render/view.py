@@ -47,6 +47,12 @@ def fold(text: Any) -> str:
     return " ".join(str(text).split())
 
 
+def full_disclaimer(kb: KnowledgeBase) -> str:
+    """The disclaimer with who has reviewed the knowledge base, for outputs without a pathway
+    (a pathway carries both, folded, in ``disclaimer`` and ``review_status``)."""
+    return fold(kb.meta.disclaimer) + " " + kb.meta.review_status()
+
+
 @dataclass(frozen=True)
 class Reference:
     """One entry of a references section."""

@@ -135,11 +135,6 @@ def short_reference(citation: SeedCitation | GuidelineCitation) -> str:
     return f"{citation.source} {citation.reference.section}"
 
 
-def full_disclaimer(kb: KnowledgeBase) -> str:
-    """The disclaimer with who has reviewed the knowledge base, for outputs without a pathway."""
-    return " ".join(kb.meta.disclaimer.split()) + " " + kb.meta.review_status()
-
-
 # --- explanations ------------------------------------------------------------------------
 
 
