@@ -3,8 +3,8 @@
 "Contested" (the seeds offer an option while guidelines diverge for this case) is
 decided once, per case, in the pathway (``Option.contested``). Here, for every
 teaching case, the options each output flags are read back from the output itself
-(assess text, assess JSON, the HTML report, what-if text and what-if HTML) and must
-be the same set, and that set must be the pathway's.
+(assess text, assess JSON, the HTML report, what-if text, what-if HTML, and the first
+line of HOW) and must be the same set, and that set must be the pathway's.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import re
 import pytest
 
 from spinepath.case.loading import validate_case
+from spinepath.explain.how import how
 from spinepath.kb.teaching import load_teaching_cases
 from spinepath.pathway.build import assess
 from spinepath.pathway.model import Pathway
 from spinepath.render.html import render_report, render_what_if_html
-from spinepath.render.text import render_pathway, render_what_if
+from spinepath.render.text import render_explanation, render_pathway, render_what_if
 from spinepath.render.view import CONTESTED_WORDS
 from spinepath.whatif.compare import compare
 from tests.helpers import KNOWLEDGE
@@ -79,6 +80,10 @@ def test_every_output_flags_the_options_the_pathway_calls_contested(teaching, kb
         shown, flags = flagged(text, PATTERNS[output], names)
         assert shown == options, output  # every option is read, so no flag can hide
         assert flags == decided, output
+    # HOW names the option in its first line, qualified where it is contested.
+    for option_id in options:
+        first = render_explanation(kb, "how", how(kb, pathway, option_id)).splitlines()[0]
+        assert (f"({CONTESTED_WORDS})" in first) == (option_id in decided), first
 
 
 def test_some_teaching_case_has_a_contested_option(kb) -> None:
