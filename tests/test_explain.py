@@ -15,29 +15,12 @@ from spinepath.explain.walkthrough import walkthrough
 from spinepath.explain.why_not import why_not
 from spinepath.kb.teaching import load_teaching_cases
 from spinepath.pathway.build import assess
+from tests.contract import TREATMENTS
 from tests.helpers import KNOWLEDGE, SURGICAL_GATES, pathway_of
 
 CASES = load_teaching_cases(KNOWLEDGE / "cases")
-OPTIONS = [
-    "urgent_specialist_referral",
-    "deep_stabilizer_exercise",
-    "physical_therapy",
-    "progressive_resistance_training",
-    "muscle_balance_therapy",
-    "prp",
-    "prolotherapy",
-    "prolozone",
-    "discogel",
-    "discseel",
-    "cortisone_injection",
-    "disc_replacement",
-    "facetectomy_with_fusion",
-    "laminotomy",
-    "discectomy",
-    "microdiscectomy",
-    "fusion",
-    "facet_replacement",
-]
+#: Every option but the emergency assessment (which only an emergency red flag concludes).
+OPTIONS = [o for ids in TREATMENTS.values() for o in ids if o != "emergency_assessment"]
 
 
 def leaves(node: dict) -> list[str]:

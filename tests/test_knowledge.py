@@ -11,40 +11,12 @@ import pytest
 from spinepath.errors import KnowledgeError
 from spinepath.kb.loading import load_knowledge
 from spinepath.kb.model import GuidelineCitation, SeedCitation
+from tests.contract import TREATMENTS
 from tests.helpers import KNOWLEDGE
-
-CONTRACT_TREATMENTS = {
-    # The contract's ids, extended by the safety issue: an emergency is told apart from an
-    # urgent referral, and cortisone sits with conservative care, as an aid to keep PT going.
-    "referral": ["emergency_assessment", "urgent_specialist_referral"],
-    "conservative": [
-        "deep_stabilizer_exercise",
-        "physical_therapy",
-        "progressive_resistance_training",
-        "muscle_balance_therapy",
-        "cortisone_injection",
-    ],
-    "non_invasive": [
-        "prp",
-        "prolotherapy",
-        "prolozone",
-        "discogel",
-        "discseel",
-    ],
-    "surgical": [
-        "disc_replacement",
-        "facetectomy_with_fusion",
-        "laminotomy",
-        "discectomy",
-        "microdiscectomy",
-        "fusion",
-        "facet_replacement",
-    ],
-}
 
 
 def test_stages_and_treatments_are_the_contracts(kb) -> None:
-    assert {s.id: [t.id for t in s.treatments] for s in kb.stages} == CONTRACT_TREATMENTS
+    assert {s.id: tuple(t.id for t in s.treatments) for s in kb.stages} == TREATMENTS
 
 
 def test_every_seed_quote_is_verbatim_at_its_offsets(kb) -> None:

@@ -20,22 +20,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from spinepath.case.model import CASE_KEYS, Case, allowed_values
+from spinepath.case.model import CASE_KEYS, RED_FLAGS, Case, allowed_values, same_value
 from spinepath.kb.loading import knowledge_dir, load_knowledge
 from spinepath.pathway.build import assess
 from spinepath.verify.checks import CaseContext, Checker, Tally
 from spinepath.verify.cones import Unit, rule_cones
 from spinepath.verify.run import Plan, check_range
 from spinepath.verify.space import COUPLED, COUPLED_GROUPS, Space, build_space, number_values
-
-RED_FLAGS = [
-    "cauda_equina",
-    "progressive_neurological_deficit",
-    "major_trauma",
-    "suspected_infection",
-    "cancer_history",
-    "unexplained_weight_loss",
-]
 
 
 @pytest.fixture
@@ -114,16 +105,10 @@ def _representative(space: Space, data: dict[str, Any]) -> dict[str, Any]:
             )
         elif len(dim.keys) == 1:
             value = value[0]
-        matches = [c for c in dim.classes if any(_same(m, value) for m in c.members)]
+        matches = [c for c in dim.classes if any(same_value(m, value) for m in c.members)]
         assert len(matches) == 1, (dim.name, value)
         chosen[dim.name] = matches[0]
     return space.case_data(chosen)
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, tuple) and isinstance(b, tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) and a == b
 
 
 def test_space_sizes_and_reduction_reasons() -> None:

@@ -16,7 +16,14 @@ from spinepath.case.model import CASE_KEYS, Case
 from spinepath.engine.runner import Firing, Inference, engine_for
 from spinepath.errors import EngineError
 from spinepath.kb.loading import load_knowledge
-from spinepath.kb.model import ALERT_LEVELS, VERDICTS_BY_CAUTION, Cap, KnowledgeBase, Verdict
+from spinepath.kb.model import (
+    ALERT_LEVELS,
+    OFFERED,
+    VERDICTS_BY_CAUTION,
+    Cap,
+    KnowledgeBase,
+    Verdict,
+)
 from spinepath.pathway.model import (
     AlertNote,
     CautionNote,
@@ -37,8 +44,6 @@ ON_HOLD_NOTE = (
     "Only after a specialist has assessed the red flag "
     "(the source's verdict once this stage is reached: {verdict}). "
 )
-#: Verdicts that offer an option (the rest advise against it).
-OFFERED: tuple[Verdict, ...] = ("recommended", "consider")
 
 
 def assess(case: Case, kb: KnowledgeBase | None = None) -> Pathway:
