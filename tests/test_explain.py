@@ -16,7 +16,7 @@ from spinepath.explain.why_not import why_not
 from spinepath.kb.teaching import load_teaching_cases
 from spinepath.pathway.build import assess
 from tests.contract import TREATMENTS
-from tests.helpers import KNOWLEDGE, SURGICAL_GATES, pathway_of
+from tests.helpers import DISC_REPLACEMENT_FINDINGS, KNOWLEDGE, SURGICAL_GATES, pathway_of
 
 CASES = load_teaching_cases(KNOWLEDGE / "cases")
 #: Every option but the emergency assessment (which only an emergency red flag concludes).
@@ -64,11 +64,7 @@ def test_why_not_agrees_with_the_trace_for_every_option(teaching, kb) -> None:
 
 def test_why_not_names_the_failed_condition_and_what_would_satisfy_it(kb) -> None:
     pathway = pathway_of(
-        disc_degeneration=True,
-        facet_arthritis=False,
-        herniation=False,
-        facet_hypertrophy=False,
-        stenosis="none",
+        **DISC_REPLACEMENT_FINDINGS,
         **SURGICAL_GATES,
     )
     explanation = why_not(kb, pathway, "fusion")
@@ -87,11 +83,7 @@ def test_why_not_names_the_failed_condition_and_what_would_satisfy_it(kb) -> Non
 
 def test_why_not_explains_an_upcoming_downgrade(kb) -> None:
     pathway = pathway_of(
-        disc_degeneration=True,
-        herniation=False,
-        facet_arthritis=False,
-        facet_hypertrophy=False,
-        stenosis="none",
+        **DISC_REPLACEMENT_FINDINGS,
         prior_discectomy=False,
         prior_fusion=False,
         red_flags=[],

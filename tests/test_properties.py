@@ -44,7 +44,7 @@ from tests.contract import (
     TRI_STATE,
     VERDICTS,
 )
-from tests.helpers import SURGICAL_GATES
+from tests.helpers import DISC_REPLACEMENT_FINDINGS, SURGICAL_GATES
 
 # --- the contract's vocabulary (tests/contract.py) and the invariants ------------------------
 
@@ -484,11 +484,7 @@ def test_forgetting_discectomy_outcome_does_not_raise_disc_replacement() -> None
     surgical.disc_replacement_after_discectomy_outcome_unknown), kept as a regression test."""
     data = {
         "onset": "chronic",
-        "disc_degeneration": True,
-        "herniation": False,
-        "facet_arthritis": False,
-        "facet_hypertrophy": False,
-        "stenosis": "none",
+        **DISC_REPLACEMENT_FINDINGS,
         "prior_discectomy": True,
         "discectomy_outcome": "failed",
         "large_lamina_removal": False,
@@ -539,16 +535,8 @@ def test_no_surgery_recommended_before_its_gates(data: dict[str, Any]) -> None:
 def test_surgery_gate_cases_exist(key: str) -> None:
     """A guard on the property above: with all gates held, surgery can be recommended, and
     loosening any one gate withholds it (so the property is not vacuous)."""
-    gated = {
-        "onset": "chronic",
-        "disc_degeneration": True,
-        "herniation": False,
-        "facet_arthritis": False,
-        "facet_hypertrophy": False,
-        "stenosis": "none",
-        "prior_discectomy": False,
-        **GATES_OPEN,
-    }
+    gated = {"onset": "chronic", **DISC_REPLACEMENT_FINDINGS, **SURGICAL_GATES}
+    assert not unmet(GATES, validate_case(gated), KB)  # the tests' gates are the invariant's
     assert verdicts(run(gated)).get("disc_replacement") == "recommended"
     loosened = {k: v for k, v in gated.items() if k != key}
     assert verdicts(run(loosened)).get("disc_replacement") != "recommended"

@@ -27,6 +27,7 @@ from spinepath.verify.checks import CaseContext, Checker, Tally
 from spinepath.verify.cones import Unit, rule_cones
 from spinepath.verify.run import Plan, check_range
 from spinepath.verify.space import COUPLED, COUPLED_GROUPS, Space, build_space, number_values
+from tests.helpers import DISC_REPLACEMENT_FINDINGS, SURGICAL_GATES
 
 
 @pytest.fixture
@@ -198,18 +199,8 @@ def test_checker_flags_a_surgical_recommendation_without_the_gates() -> None:
     checker = Checker(kb)
     data = {
         "onset": "chronic",
-        "disc_degeneration": True,
-        "herniation": False,
-        "facet_arthritis": False,
-        "facet_hypertrophy": False,
-        "stenosis": "none",
-        "conservative_care": "failed",
-        "non_invasive_therapy": "failed",
-        "daily_life": "cannot_live_normally",
-        "symptom_months": 24,
-        "red_flags": [],
-        "prior_fusion": False,
-        "prior_discectomy": False,
+        **DISC_REPLACEMENT_FINDINGS,
+        **SURGICAL_GATES,
     }
     case = Case.model_validate(data)
     pathway = assess(case, kb)

@@ -54,7 +54,7 @@ from typing import Any
 
 import yaml
 
-from spinepath.case.model import same_value
+from spinepath.case.model import same_value, spelled
 from spinepath.kb.model import VERDICT_ORDER as VERDICTS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -163,11 +163,7 @@ def shown(value: object) -> str:
     """A ``when`` value as YAML spells it."""
     if isinstance(value, list):
         return "[" + ", ".join(shown(v) for v in value) + "]"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    return "null" if value is None else spelled(value)
 
 
 # --- generating mutants ------------------------------------------------------------------------

@@ -96,6 +96,8 @@ def parse_knowledge(root: Path) -> KnowledgeBase:
 def _parse_knowledge(root: Path) -> KnowledgeBase:
     problems: list[str] = []
     meta = Meta.model_validate(_read(root / "knowledge.yaml"))
+    # Folded here, once: every output shows the disclaimer as one line of prose.
+    meta = meta.model_copy(update={"disclaimer": fold(meta.disclaimer)})
     seeds = {}
     for entry in _read(root / "sources.yaml"):
         seed = Seed.model_validate(entry)
@@ -138,9 +140,7 @@ def _parse_knowledge(root: Path) -> KnowledgeBase:
     for name in sorted(set(intermediates) - established):
         problems.append(f"intermediates.yaml: {name} is established by no rule")
     evidence, guideline_notes = _evidence(root / "evidence.yaml", context, problems)
-    glossary = {
-        str(k): " ".join(str(v).split()) for k, v in (_read(root / "glossary.yaml")).items()
-    }
+    glossary = {str(k): fold(str(v)) for k, v in (_read(root / "glossary.yaml")).items()}
     questions = {}
     for key, entry in (_read(root / "questions.yaml") or {}).items():
         if key not in CASE_KEYS:
@@ -176,6 +176,11 @@ def _parse_knowledge(root: Path) -> KnowledgeBase:
         red_flags=red_flags,
         invariants=invariants,
     )
+
+
+def fold(text: str) -> str:
+    """Prose as one line: YAML's folded and wrapped text, white space made single spaces."""
+    return " ".join(text.split())
 
 
 def _cited_entries(

@@ -50,6 +50,7 @@ class Meta(Strict):
     last_review: str
     reviewed_by: str
     update_policy: str
+    #: One line of prose: the loader folds what the YAML wraps.
     disclaimer: str
 
     def review_status(self) -> str:

@@ -78,7 +78,7 @@ def build_pathway(kb: KnowledgeBase, inference: Inference) -> Pathway:
         spinepath_version=__version__,
         knowledge_version=kb.meta.version,
         knowledge_last_review=kb.meta.last_review,
-        disclaimer=" ".join(kb.meta.disclaimer.split()),
+        disclaimer=kb.meta.disclaimer,  # folded once, by the loader
         review_status=kb.meta.review_status(),
         case=inference.case.model_dump(mode="json"),
         red_flag_screen=kb.red_flag_screen(inference.case.red_flags),

@@ -43,6 +43,7 @@ from spinepath.case.model import (
     Case,
     allowed_values,
     same_value,
+    spelled,
 )
 from spinepath.kb.model import Condition, Invariant, KnowledgeBase
 
@@ -166,13 +167,12 @@ def _is_default(key: str, value: object) -> bool:
 
 
 def _shown(value: object) -> str:
+    """A value as a case file spells it; a joint value in parentheses."""
     if value is None:
         return "not stated"
-    if isinstance(value, bool):
-        return "true" if value else "false"
     if isinstance(value, tuple):
         return "(" + ",".join(_shown(v) for v in value) + ")"
-    return str(value)
+    return spelled(value)
 
 
 def number_values(kb: KnowledgeBase, key: str) -> tuple[object, ...] | None:
