@@ -260,7 +260,11 @@ def test_with_a_red_flag_only_the_referral_is_recommended() -> None:
     units = _unit("option", "fusion")
     assert _checks(_checked(data, units)) == []
     tally = _checked(data, units, lambda p: _with_option(p, "fusion", verdict="recommended"))
-    assert _checks(tally) == ["with a red flag, only the referral is recommended"]
+    # A surgical option: its gates (red flags screened and absent) are broken as well.
+    assert _checks(tally) == [
+        "surgery recommended only when everything failed and daily life is impossible",
+        "with a red flag, only the referral is recommended",
+    ]
 
 
 def test_every_verified_invariant_has_a_test_here() -> None:
