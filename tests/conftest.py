@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from spinepath.kb.loading import load_knowledge
 from spinepath.kb.model import KnowledgeBase
+from tests.helpers import KNOWLEDGE
 
 _CACHE_DIR = tempfile.mkdtemp(prefix="spinepath-test-cache-")
 
@@ -28,3 +31,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def kb() -> KnowledgeBase:
     return load_knowledge()
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def draft(tmp_path: Path) -> Path:
+    """A copy of the knowledge base to break."""
+    shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
+    return tmp_path / "knowledge"

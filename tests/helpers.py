@@ -5,7 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from spinepath.case.loading import validate_case
+from spinepath.errors import KnowledgeError
+from spinepath.kb.loading import load_knowledge
 from spinepath.pathway.build import assess
 from spinepath.pathway.model import Pathway
 
@@ -26,7 +30,29 @@ SURGICAL_GATES = {
 }
 
 
+#: The findings for which source 000 names disc replacement the best option: a degenerated
+#: disc, good facet joints, no stenosis, no herniation.
+DISC_REPLACEMENT_FINDINGS = {
+    "disc_degeneration": True,
+    "herniation": False,
+    "facet_arthritis": False,
+    "facet_hypertrophy": False,
+    "stenosis": "none",
+}
+
+
 def pathway_of(**facts: Any) -> Pathway:
     """The pathway of a case given as keyword arguments (``onset`` defaults to chronic)."""
     facts.setdefault("onset", "chronic")
     return assess(validate_case(facts))
+
+
+def knowledge_problems(directory: Path) -> list[str]:
+    """The problems loading the knowledge base in ``directory`` reports (it must fail)."""
+    load_knowledge.cache_clear()
+    try:
+        with pytest.raises(KnowledgeError) as raised:
+            load_knowledge(directory)
+    finally:
+        load_knowledge.cache_clear()
+    return raised.value.problems

@@ -18,11 +18,6 @@ from tests.helpers import REPO
 
 
 @pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
 def case_file(tmp_path: Path) -> Path:
     path = tmp_path / "case.yaml"
     path.write_text(

@@ -9,7 +9,7 @@ import yaml
 from click.testing import CliRunner
 
 from spinepath.case.loading import validate_case
-from spinepath.case.model import CASE_KEYS, allowed_values
+from spinepath.case.model import CASE_KEYS, allowed_values, spelled
 from spinepath.cli import main
 from tests.helpers import REPO
 
@@ -20,12 +20,6 @@ def documented_keys() -> dict[str, str]:
     """The key table of docs/case-format.md: key -> its 'values' cell."""
     rows = re.findall(r"^\| `([a-z_]+)` \| (.+?) \| (.+?) \|$", CASE_FORMAT.read_text(), re.M)
     return {key: values for key, values, _ in rows}
-
-
-def spelled(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def test_every_case_key_is_documented_in_order() -> None:

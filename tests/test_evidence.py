@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from spinepath.case.loading import validate_case
-from spinepath.errors import KnowledgeError
-from spinepath.kb.loading import load_knowledge
 from spinepath.kb.model import (
     CaseEvidence,
     Condition,
@@ -23,7 +20,7 @@ from spinepath.kb.model import (
 from spinepath.kb.teaching import load_teaching_cases
 from spinepath.pathway.build import assess
 from spinepath.render.text import render_pathway
-from tests.helpers import KNOWLEDGE
+from tests.helpers import KNOWLEDGE, knowledge_problems
 
 CASES = load_teaching_cases(KNOWLEDGE / "cases")
 
@@ -253,22 +250,6 @@ def test_a_missing_fact_counts_as_not_stated() -> None:
 # --- a bad `when` in by_case fails loading ----------------------------------------------
 
 
-@pytest.fixture
-def draft(tmp_path: Path) -> Path:
-    shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
-    return tmp_path / "knowledge"
-
-
-def problems_loading(directory: Path) -> list[str]:
-    load_knowledge.cache_clear()
-    try:
-        with pytest.raises(KnowledgeError) as raised:
-            load_knowledge(directory)
-    finally:
-        load_knowledge.cache_clear()
-    return raised.value.problems
-
-
 def edit_evidence(draft: Path, old: str, new: str) -> None:
     path = draft / "evidence.yaml"
     text = path.read_text(encoding="utf-8")
@@ -279,7 +260,7 @@ def edit_evidence(draft: Path, old: str, new: str) -> None:
 def test_by_case_refuses_an_unknown_fact(draft: Path) -> None:
     # The first `{nerve_compression: false}` in the file is discectomy's.
     edit_evidence(draft, "when: {nerve_compression: false}", "when: {nerve_compresion: false}")
-    assert problems_loading(draft) == [
+    assert knowledge_problems(draft) == [
         "evidence.yaml, discectomy, by_case 1: when.nerve_compresion: "
         "neither a case fact nor an intermediate"
     ]
@@ -291,7 +272,7 @@ def test_by_case_refuses_values_outside_the_vocabulary_one_line_each(draft: Path
         "when: {onset: acute, nerve_compression: false}",
         "when: {onset: subacute, nerve_compression: 0}",
     )
-    problems = problems_loading(draft)
+    problems = knowledge_problems(draft)
     assert len(problems) == 2
     assert all(p.startswith("evidence.yaml, cortisone_injection, by_case 2: ") for p in problems)
     assert "when.onset: ['subacute']" in problems[0]
@@ -300,7 +281,7 @@ def test_by_case_refuses_values_outside_the_vocabulary_one_line_each(draft: Path
 
 def test_by_case_tests_case_facts_only(draft: Path) -> None:
     edit_evidence(draft, "when: {onset: chronic}", "when: {conservative_care_failed: true}")
-    assert problems_loading(draft) == [
+    assert knowledge_problems(draft) == [
         "evidence.yaml, cortisone_injection, by_case 1: when.conservative_care_failed: "
         "by_case tests case facts only"
     ]
@@ -315,7 +296,7 @@ def test_by_case_needs_a_guideline_citation(draft: Path) -> None:
         '            - {source: chou-2009-surgery-review, section: "Conclusions"}\n',
         '            - {source: "000", quote: "a discectomy is best."}\n',
     )
-    assert problems_loading(draft) == [
+    assert knowledge_problems(draft) == [
         "evidence.yaml, discectomy, by_case 1: the guideline position cites no guideline"
     ]
 

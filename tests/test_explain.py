@@ -17,29 +17,12 @@ from spinepath.kb.teaching import load_teaching_cases
 from spinepath.pathway.build import assess
 from spinepath.pathway.explanation import HowNode
 from spinepath.render.words import actual_words, conclusion_words, condition_words, why_not_notes
-from tests.helpers import KNOWLEDGE, SURGICAL_GATES, pathway_of
+from tests.contract import TREATMENTS
+from tests.helpers import DISC_REPLACEMENT_FINDINGS, KNOWLEDGE, SURGICAL_GATES, pathway_of
 
 CASES = load_teaching_cases(KNOWLEDGE / "cases")
-OPTIONS = [
-    "urgent_specialist_referral",
-    "deep_stabilizer_exercise",
-    "physical_therapy",
-    "progressive_resistance_training",
-    "muscle_balance_therapy",
-    "prp",
-    "prolotherapy",
-    "prolozone",
-    "discogel",
-    "discseel",
-    "cortisone_injection",
-    "disc_replacement",
-    "facetectomy_with_fusion",
-    "laminotomy",
-    "discectomy",
-    "microdiscectomy",
-    "fusion",
-    "facet_replacement",
-]
+#: Every option but the emergency assessment (which only an emergency red flag concludes).
+OPTIONS = [o for ids in TREATMENTS.values() for o in ids if o != "emergency_assessment"]
 
 
 def leaves(node: HowNode) -> list[str]:
@@ -84,11 +67,7 @@ def test_why_not_agrees_with_the_trace_for_every_option(teaching, kb) -> None:
 
 def test_why_not_names_the_failed_condition_and_what_would_satisfy_it(kb) -> None:
     pathway = pathway_of(
-        disc_degeneration=True,
-        facet_arthritis=False,
-        herniation=False,
-        facet_hypertrophy=False,
-        stenosis="none",
+        **DISC_REPLACEMENT_FINDINGS,
         **SURGICAL_GATES,
     )
     explanation = why_not(kb, pathway, "fusion")
@@ -104,11 +83,7 @@ def test_why_not_names_the_failed_condition_and_what_would_satisfy_it(kb) -> Non
 
 def test_why_not_explains_an_upcoming_downgrade(kb) -> None:
     pathway = pathway_of(
-        disc_degeneration=True,
-        herniation=False,
-        facet_arthritis=False,
-        facet_hypertrophy=False,
-        stenosis="none",
+        **DISC_REPLACEMENT_FINDINGS,
         prior_discectomy=False,
         prior_fusion=False,
         red_flags=[],

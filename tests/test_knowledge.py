@@ -3,48 +3,17 @@ bad rules."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from spinepath.errors import KnowledgeError
-from spinepath.kb.loading import load_knowledge
 from spinepath.kb.model import GuidelineCitation, SeedCitation
-from tests.helpers import KNOWLEDGE
-
-CONTRACT_TREATMENTS = {
-    # The contract's ids, extended by the safety issue: an emergency is told apart from an
-    # urgent referral, and cortisone sits with conservative care, as an aid to keep PT going.
-    "referral": ["emergency_assessment", "urgent_specialist_referral"],
-    "conservative": [
-        "deep_stabilizer_exercise",
-        "physical_therapy",
-        "progressive_resistance_training",
-        "muscle_balance_therapy",
-        "cortisone_injection",
-    ],
-    "non_invasive": [
-        "prp",
-        "prolotherapy",
-        "prolozone",
-        "discogel",
-        "discseel",
-    ],
-    "surgical": [
-        "disc_replacement",
-        "facetectomy_with_fusion",
-        "laminotomy",
-        "discectomy",
-        "microdiscectomy",
-        "fusion",
-        "facet_replacement",
-    ],
-}
+from tests.contract import TREATMENTS
+from tests.helpers import KNOWLEDGE, knowledge_problems
 
 
 def test_stages_and_treatments_are_the_contracts(kb) -> None:
-    assert {s.id: [t.id for t in s.treatments] for s in kb.stages} == CONTRACT_TREATMENTS
+    assert {s.id: tuple(t.id for t in s.treatments) for s in kb.stages} == TREATMENTS
 
 
 def test_every_seed_quote_is_verbatim_at_its_offsets(kb) -> None:
@@ -100,23 +69,6 @@ def test_knowledge_is_shipped_in_the_wheel_config() -> None:
     assert '"knowledge" = "spinepath/_knowledge"' in pyproject
 
 
-@pytest.fixture
-def draft(tmp_path: Path) -> Path:
-    """A copy of the knowledge base to break."""
-    shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
-    return tmp_path / "knowledge"
-
-
-def load_problems(directory: Path) -> list[str]:
-    load_knowledge.cache_clear()
-    try:
-        with pytest.raises(KnowledgeError) as raised:
-            load_knowledge(directory)
-    finally:
-        load_knowledge.cache_clear()
-    return raised.value.problems
-
-
 def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text
@@ -125,7 +77,7 @@ def edit(path: Path, old: str, new: str) -> None:
 
 def test_loader_refuses_a_quote_that_is_not_verbatim(draft: Path) -> None:
     edit(draft / "rules" / "30_surgical.yaml", "a discectomy is best.", "a discectomy is the best.")
-    (problem,) = load_problems(draft)
+    (problem,) = knowledge_problems(draft)
     assert "surgical.discectomy" in problem
     assert "quote not found verbatim" in problem
 
@@ -133,23 +85,24 @@ def test_loader_refuses_a_quote_that_is_not_verbatim(draft: Path) -> None:
 def test_loader_refuses_an_unknown_fact(draft: Path) -> None:
     edit(draft / "rules" / "30_surgical.yaml", "    herniation: true\n", "    hernia: true\n")
     assert any(
-        "when.hernia: neither a case fact nor an intermediate" in p for p in load_problems(draft)
+        "when.hernia: neither a case fact nor an intermediate" in p
+        for p in knowledge_problems(draft)
     )
 
 
 def test_loader_refuses_a_value_outside_the_vocabulary(draft: Path) -> None:
     edit(draft / "rules" / "30_surgical.yaml", "stenosis: laminotomy_relievable", "stenosis: mild")
-    assert any("when.stenosis" in p and "'mild'" in p for p in load_problems(draft))
+    assert any("when.stenosis" in p and "'mild'" in p for p in knowledge_problems(draft))
 
 
 def test_loader_refuses_an_unknown_treatment(draft: Path) -> None:
     edit(draft / "rules" / "30_surgical.yaml", "discectomy: recommended", "dissectomy: recommended")
-    assert any("dissectomy is not a treatment id" in p for p in load_problems(draft))
+    assert any("dissectomy is not a treatment id" in p for p in knowledge_problems(draft))
 
 
 def test_loader_refuses_an_unregistered_guideline_section(draft: Path) -> None:
     edit(draft / "rules" / "00_referral.yaml", 'section: "1.1.1"', 'section: "9.9.9"')
-    assert any("section '9.9.9' is not registered" in p for p in load_problems(draft))
+    assert any("section '9.9.9' is not registered" in p for p in knowledge_problems(draft))
 
 
 def test_loader_refuses_bands_that_leave_a_gap(draft: Path) -> None:
@@ -158,8 +111,9 @@ def test_loader_refuses_bands_that_leave_a_gap(draft: Path) -> None:
         "{value: six_months_or_more, low: 6,",
         "{value: six_months_or_more, low: 7,",
     )
-    assert "measures.yaml, symptom_duration: bands must cover 0 to 600 once each" in load_problems(
-        draft
+    assert (
+        "measures.yaml, symptom_duration: bands must cover 0 to 600 once each"
+        in knowledge_problems(draft)
     )
 
 
@@ -169,12 +123,12 @@ def test_loader_refuses_a_band_a_rule_does_not_know(draft: Path) -> None:
         "symptom_duration: under_six_months",
         "symptom_duration: brief",
     )
-    assert any("when.symptom_duration: ['brief'] not among" in p for p in load_problems(draft))
+    assert any("when.symptom_duration: ['brief'] not among" in p for p in knowledge_problems(draft))
 
 
 def test_every_red_flag_has_an_urgency(draft: Path) -> None:
     edit(draft / "red_flags.yaml", "- id: major_trauma\n", "- id: major_traumas\n")
-    problems = load_problems(draft)
+    problems = knowledge_problems(draft)
     assert "red_flags.yaml: major_traumas is not a red flag of the case" in problems
     assert "red_flags.yaml: red flag major_trauma has no entry" in problems
 
@@ -185,7 +139,7 @@ def test_red_flag_conditions_take_the_screens_only(draft: Path) -> None:
         p.endswith(
             "when.red_flags: takes any, emergency, urgent, none or null (never asked) (got 'maybe')"
         )
-        for p in load_problems(draft)
+        for p in knowledge_problems(draft)
     )
 
 
@@ -193,4 +147,4 @@ def test_red_flag_conditions_take_the_screens_only(draft: Path) -> None:
 def test_a_knowledge_file_of_the_wrong_shape_is_a_knowledge_error(draft: Path, name: str) -> None:
     text = "- a\n- b\n" if name != "red_flags.yaml" else "a: b\n"
     (draft / name).write_text(text, encoding="utf-8")
-    assert any(f"{name}: must be a" in p for p in load_problems(draft))
+    assert any(f"{name}: must be a" in p for p in knowledge_problems(draft))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.helpers import SURGICAL_GATES, pathway_of
+from tests.helpers import DISC_REPLACEMENT_FINDINGS, SURGICAL_GATES, pathway_of
 
 CONTRACT_KEYS = {
     "spinepath_version",
@@ -78,11 +78,7 @@ def test_urgent_red_flag_is_not_an_emergency() -> None:
 
 def test_red_flags_never_asked_put_the_screen_first_and_hold_every_verdict() -> None:
     facts = dict(
-        disc_degeneration=True,
-        herniation=False,
-        facet_arthritis=False,
-        facet_hypertrophy=False,
-        stenosis="none",
+        **DISC_REPLACEMENT_FINDINGS,
     )
     gates = {k: v for k, v in SURGICAL_GATES.items() if k != "red_flags"}
     pathway = pathway_of(**facts, **gates)
@@ -101,11 +97,7 @@ def test_red_flags_never_asked_put_the_screen_first_and_hold_every_verdict() -> 
 
 def test_upcoming_recommendation_is_shown_as_consider() -> None:
     facts = dict(
-        disc_degeneration=True,
-        herniation=False,
-        facet_arthritis=False,
-        facet_hypertrophy=False,
-        stenosis="none",
+        **DISC_REPLACEMENT_FINDINGS,
     )
     early = pathway_of(
         conservative_care="ongoing",
@@ -124,11 +116,7 @@ def test_most_cautious_verdict_stands() -> None:
     # A big lamina removal makes disc replacement not advised even where the findings alone
     # would recommend it.
     pathway = pathway_of(
-        disc_degeneration=True,
-        herniation=False,
-        facet_arthritis=False,
-        facet_hypertrophy=False,
-        stenosis="none",
+        **DISC_REPLACEMENT_FINDINGS,
         discectomy_outcome="failed",
         large_lamina_removal=True,
         **{**SURGICAL_GATES, "prior_discectomy": True},

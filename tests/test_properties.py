@@ -24,49 +24,36 @@ from spinepath.case.model import allowed_values
 from spinepath.kb.loading import load_knowledge
 from spinepath.pathway.build import assess
 from spinepath.pathway.model import Pathway
-
-# --- the contract's vocabulary (section 1 and 2) ------------------------------------------
-
-TRI_STATE: tuple[object, ...] = (True, False, "unknown")
-ONSETS = ("acute", "chronic", "acute_on_chronic")
-CHRONIC_ONSETS = ("chronic", "acute_on_chronic")
-EMERGENCY_FLAGS = ("cauda_equina", "progressive_neurological_deficit")
-RED_FLAGS = (
-    "cauda_equina",
-    "progressive_neurological_deficit",
-    "major_trauma",
-    "suspected_infection",
-    "cancer_history",
-    "unexplained_weight_loss",
+from spinepath.verify.invariants import (
+    CAUTION_CHECKS,
+    OPTION_CHECKS,
+    PATHWAY_CHECKS,
+    Seen,
+    unmet,
+    violations,
 )
-#: Keys with a finite set of values, other than onset, red_flags and the
-#: prior-discectomy group (drawn together, because of the contradictions).
-ENUM_KEYS: dict[str, tuple[object, ...]] = {
-    "disc_degeneration": TRI_STATE,
-    "herniation": TRI_STATE,
-    "facet_arthritis": TRI_STATE,
-    "facet_hypertrophy": TRI_STATE,
-    "stenosis": ("none", "laminotomy_relievable", "needs_decompression", "unknown"),
-    "nerve_compression": TRI_STATE,
-    "muscle_imbalance": TRI_STATE,
-    "conservative_care": ("not_started", "ongoing", "helped", "failed"),
-    "non_invasive_therapy": ("not_tried", "ongoing", "helped", "failed"),
-    "exercise_response": ("better", "worse", "no_change", "unknown"),
-    "daily_life": ("normal", "limited", "cannot_live_normally"),
-    "prior_fusion": TRI_STATE,
-}
-DISCECTOMY_OUTCOMES = ("lasting_relief", "failed", "reherniation", "worse_after_years")
-STAGE_ORDER = ("referral", "conservative", "non_invasive", "surgical")
-SURGICAL_OPTIONS = (
-    "disc_replacement",
-    "facetectomy_with_fusion",
-    "laminotomy",
-    "discectomy",
-    "microdiscectomy",
-    "fusion",
-    "facet_replacement",
+from tests.contract import (
+    DISCECTOMY_OUTCOMES,
+    EMERGENCY_FLAGS,
+    ENUM_KEYS,
+    ONSETS,
+    RED_FLAGS,
+    REFERRALS,
+    STAGE_ORDER,
+    SURGICAL_OPTIONS,
+    TRI_STATE,
+    VERDICTS,
 )
-VERDICTS = ("recommended", "consider", "not_advised", "contraindicated")
+from tests.helpers import DISC_REPLACEMENT_FINDINGS, SURGICAL_GATES
+
+# --- the contract's vocabulary (tests/contract.py) and the invariants ------------------------
+
+KB = load_knowledge()
+#: The invariants of knowledge/invariants.yaml the property tests check.
+CHECKED = {i.id: i for i in KB.invariants.values() if "properties" in i.checked_by}
+GATES = KB.invariants["surgery_behind_its_gates"]
+#: The onsets under which cortisone is never recommended, as the invariant says.
+CHRONIC_ONSETS = tuple(KB.invariants["no_cortisone_when_chronic"].when[0].values)
 #: Keys that take the value "unknown"; the others are "not stated" when absent.
 UNKNOWABLE = {key for key, values in ENUM_KEYS.items() if "unknown" in values} | {
     "large_lamina_removal",
@@ -85,16 +72,8 @@ STATABLE = (
     "age",
 )
 DAILY_LIFE_WORST_FIRST = ("cannot_live_normally", "limited", "normal")
-#: The gates of surgery (source 000: failed "for many months", daily life impossible), all
-#: open, with red flags checked and absent and no earlier fusion.
-GATES_OPEN: dict[str, object] = {
-    "conservative_care": "failed",
-    "non_invasive_therapy": "failed",
-    "daily_life": "cannot_live_normally",
-    "symptom_months": 24,
-    "red_flags": [],
-    "prior_fusion": False,
-}
+#: The gates of surgery (``surgery_behind_its_gates``), all open.
+GATES_OPEN: dict[str, object] = {k: SURGICAL_GATES[k] for k in GATES.reads()}
 
 ABSENT = object()  # a key left out of the case
 
@@ -219,9 +198,6 @@ def verdicts(pathway: Pathway, field: str = "verdict") -> dict[str, str]:
 def stage_rank(stage_id: str) -> int:
     """How far along the ladder a stage is (referral first)."""
     return STAGE_ORDER.index(stage_id)
-
-
-REFERRALS = ("emergency_assessment", "urgent_specialist_referral")
 
 
 def has_referral(pathway: Pathway) -> bool:
@@ -508,11 +484,7 @@ def test_forgetting_discectomy_outcome_does_not_raise_disc_replacement() -> None
     surgical.disc_replacement_after_discectomy_outcome_unknown), kept as a regression test."""
     data = {
         "onset": "chronic",
-        "disc_degeneration": True,
-        "herniation": False,
-        "facet_arthritis": False,
-        "facet_hypertrophy": False,
-        "stenosis": "none",
+        **DISC_REPLACEMENT_FINDINGS,
         "prior_discectomy": True,
         "discectomy_outcome": "failed",
         "large_lamina_removal": False,
@@ -541,8 +513,10 @@ def test_no_cortisone_for_chronic_pain(data: dict[str, Any]) -> None:
 @PROPERTY_SETTINGS
 @given(case_dicts())
 def test_no_surgery_recommended_before_its_gates(data: dict[str, Any]) -> None:
-    """No surgical option is recommended unless conservative care failed, non-invasive
-    therapy failed and daily life is impossible.
+    """No surgical option is recommended unless the case meets every gate of
+    ``surgery_behind_its_gates`` (knowledge/invariants.yaml): conservative care and
+    non-invasive therapy failed, many months of pain, daily life impossible, red flags
+    screened and absent, no earlier fusion.
 
     Justification: source 000, "If the pain is so bad that does not respond to anything
     stated above for many months/years, you can try some non-invasive therapies" and "If
@@ -550,16 +524,7 @@ def test_no_surgery_recommended_before_its_gates(data: dict[str, Any]) -> None:
     limitations then you may be recommended surgery"; knowledge/README.md, reading rules 2
     and 4 (an upcoming stage shows `recommended` as `consider`).
     """
-    months = data.get("symptom_months")
-    gates_hold = (
-        data.get("conservative_care") == "failed"
-        and data.get("non_invasive_therapy") == "failed"
-        and data.get("daily_life") == "cannot_live_normally"
-        and isinstance(months, int)
-        and months >= 6
-        and data.get("red_flags") == []
-        and data.get("prior_fusion") is False
-    )
+    gates_hold = not unmet(GATES, validate_case(data), KB)
     found = verdicts(run(data))
     recommended = [o for o in SURGICAL_OPTIONS if found.get(o) == "recommended"]
     if not gates_hold:
@@ -570,16 +535,42 @@ def test_no_surgery_recommended_before_its_gates(data: dict[str, Any]) -> None:
 def test_surgery_gate_cases_exist(key: str) -> None:
     """A guard on the property above: with all gates held, surgery can be recommended, and
     loosening any one gate withholds it (so the property is not vacuous)."""
-    gated = {
-        "onset": "chronic",
-        "disc_degeneration": True,
-        "herniation": False,
-        "facet_arthritis": False,
-        "facet_hypertrophy": False,
-        "stenosis": "none",
-        "prior_discectomy": False,
-        **GATES_OPEN,
-    }
+    gated = {"onset": "chronic", **DISC_REPLACEMENT_FINDINGS, **SURGICAL_GATES}
+    assert not unmet(GATES, validate_case(gated), KB)  # the tests' gates are the invariant's
     assert verdicts(run(gated)).get("disc_replacement") == "recommended"
     loosened = {k: v for k, v in gated.items() if k != key}
     assert verdicts(run(loosened)).get("disc_replacement") != "recommended"
+
+
+# --- every invariant of knowledge/invariants.yaml marked `properties` -------------------------
+
+
+@PROPERTY_SETTINGS
+@given(case_dicts())
+def test_every_per_case_invariant_holds(data: dict[str, Any]) -> None:
+    """Each per-case invariant marked ``properties`` holds for random cases: the same checks
+    ``spinepath verify`` runs (``spinepath.verify.invariants``), on cases it never enumerates
+    (every whole number, every subset of red flags)."""
+    case = validate_case(data)
+    per_case = {k: v for k, v in CHECKED.items() if k in _PER_CASE}
+    assert violations(Seen(KB, case, assess(case)), per_case) == []
+
+
+_PER_CASE = {*PATHWAY_CHECKS, *OPTION_CHECKS, *CAUTION_CHECKS}
+#: The property tests of the invariants that compare two cases (scope ``pair``), and of
+#: those checked when the engine runs (scope ``engine``).
+PAIR_TESTS = {
+    "unknown_never_raises": test_unknown_never_raises_a_verdict_to_recommended,
+    "adding_red_flag_refers": test_adding_a_red_flag_refers,
+    "better_daily_life_never_later": test_better_daily_life_never_moves_later,
+    "one_current_stage": test_never_crashes_and_output_follows_the_contract,
+}
+
+
+def test_every_invariant_marked_properties_is_tested() -> None:
+    """Each invariant invariants.yaml marks ``properties`` has a per-case check (run by
+    the test above) or a property test of its own here; no test claims one it lacks."""
+    untested = set(CHECKED) - _PER_CASE - set(PAIR_TESTS)
+    assert not untested
+    assert set(PAIR_TESTS) <= set(CHECKED)
+    assert {CHECKED[name].scope for name in PAIR_TESTS} <= {"pair", "engine"}

@@ -40,11 +40,6 @@ def load_tool() -> ModuleType:
 
 
 @pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
 def case_file(tmp_path: Path) -> Path:
     path = tmp_path / "case.yaml"
     path.write_text(CASE_YAML)

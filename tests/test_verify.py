@@ -20,22 +20,14 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from spinepath.case.model import CASE_KEYS, Case, allowed_values
+from spinepath.case.model import CASE_KEYS, RED_FLAGS, Case, allowed_values, same_value
 from spinepath.kb.loading import knowledge_dir, load_knowledge
 from spinepath.pathway.build import assess
 from spinepath.verify.checks import CaseContext, Checker, Tally
 from spinepath.verify.cones import Unit, rule_cones
 from spinepath.verify.run import Plan, check_range
 from spinepath.verify.space import COUPLED, COUPLED_GROUPS, Space, build_space, number_values
-
-RED_FLAGS = [
-    "cauda_equina",
-    "progressive_neurological_deficit",
-    "major_trauma",
-    "suspected_infection",
-    "cancer_history",
-    "unexplained_weight_loss",
-]
+from tests.helpers import DISC_REPLACEMENT_FINDINGS, SURGICAL_GATES
 
 
 @pytest.fixture
@@ -114,16 +106,10 @@ def _representative(space: Space, data: dict[str, Any]) -> dict[str, Any]:
             )
         elif len(dim.keys) == 1:
             value = value[0]
-        matches = [c for c in dim.classes if any(_same(m, value) for m in c.members)]
+        matches = [c for c in dim.classes if any(same_value(m, value) for m in c.members)]
         assert len(matches) == 1, (dim.name, value)
         chosen[dim.name] = matches[0]
     return space.case_data(chosen)
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, tuple) and isinstance(b, tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) and a == b
 
 
 def test_space_sizes_and_reduction_reasons() -> None:
@@ -213,18 +199,8 @@ def test_checker_flags_a_surgical_recommendation_without_the_gates() -> None:
     checker = Checker(kb)
     data = {
         "onset": "chronic",
-        "disc_degeneration": True,
-        "herniation": False,
-        "facet_arthritis": False,
-        "facet_hypertrophy": False,
-        "stenosis": "none",
-        "conservative_care": "failed",
-        "non_invasive_therapy": "failed",
-        "daily_life": "cannot_live_normally",
-        "symptom_months": 24,
-        "red_flags": [],
-        "prior_fusion": False,
-        "prior_discectomy": False,
+        **DISC_REPLACEMENT_FINDINGS,
+        **SURGICAL_GATES,
     }
     case = Case.model_validate(data)
     pathway = assess(case, kb)

@@ -8,6 +8,7 @@ unbroken pathway passes every check, so each violation comes from the break.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from spinepath.pathway.model import Option, Pathway, TraceStep
 from spinepath.verify import run
 from spinepath.verify.checks import CaseContext, Checker, Tally
 from spinepath.verify.cones import Unit
+from spinepath.verify.invariants import bound
 
 FUSION = "19_surgical_fusion.yaml"
 CORTISONE = "09_noninvasive_acute_cortisone.yaml"
@@ -222,3 +224,53 @@ def test_an_engine_error_is_a_violation_of_one_current_stage(
     assert tally.cases == 2
     assert list(tally.violations) == [("exactly one current stage", "no current stage concluded")]
     assert tally.violations[("exactly one current stage", "no current stage concluded")].cases == 2
+
+
+def _alerts_as(level: str) -> Callable[[Pathway], Pathway]:
+    """The pathway with its first alert turned to ``level`` (or no alert at all)."""
+
+    def broken(pathway: Pathway) -> Pathway:
+        alerts = [a.model_copy(update={"level": level}) for a in pathway.alerts[:1]]
+        return pathway.model_copy(update={"alerts": alerts if level else []})
+
+    return broken
+
+
+@pytest.mark.parametrize(
+    ("flags", "check"),
+    [
+        (None, "red flags never asked put the screen first"),
+        (["cauda_equina"], "an emergency red flag heads the output as emergency"),
+        (["cancer_history"], "an urgent red flag heads the output as urgent"),
+    ],
+)
+def test_the_red_flag_screen_heads_the_output(flags: list[str] | None, check: str) -> None:
+    data = {k: v for k, v in _teaching(FUSION).items() if k != "red_flags"}
+    if flags is not None:
+        data["red_flags"] = flags
+    units = _unit("stage", "current stage")
+    assert _checks(_checked(data, units)) == []
+    assert check in _checks(_checked(data, units, _alerts_as("")))
+    other = "urgent" if flags == ["cauda_equina"] else "emergency"
+    assert check in _checks(_checked(data, units, _alerts_as(other)))
+
+
+def test_with_a_red_flag_only_the_referral_is_recommended() -> None:
+    data = {**_teaching(FUSION), "red_flags": ["major_trauma"]}
+    units = _unit("option", "fusion")
+    assert _checks(_checked(data, units)) == []
+    tally = _checked(data, units, lambda p: _with_option(p, "fusion", verdict="recommended"))
+    # A surgical option: its gates (red flags screened and absent) are broken as well.
+    assert _checks(tally) == [
+        "surgery recommended only when everything failed and daily life is impossible",
+        "with a red flag, only the referral is recommended",
+    ]
+
+
+def test_every_verified_invariant_has_a_test_here() -> None:
+    """Each invariant verify checks is broken by some test of this file (by its title)."""
+    here = Path(__file__).read_text(encoding="utf-8")
+    static = {"every_rule_fires", "no_conflicting_twins", "quotes_verbatim"}  # test_verify.py
+    for name, invariant in bound(load_knowledge()).items():
+        if name not in static:
+            assert invariant.title in here or f'"{name}"' in here, name

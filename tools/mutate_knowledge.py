@@ -54,9 +54,11 @@ from typing import Any
 
 import yaml
 
+from spinepath.case.model import same_value, spelled
+from spinepath.kb.model import VERDICT_ORDER as VERDICTS
+
 REPO = Path(__file__).resolve().parent.parent
 KNOWLEDGE = REPO / "knowledge"
-VERDICTS = ("recommended", "consider", "not_advised", "contraindicated")
 KINDS = ("flip", "drop-condition", "verdict", "drop-citation", "drop-rule")
 #: Test files never run against mutants by default: the property tests (slow, and
 #: random), and tests of style and installation, which read no knowledge.
@@ -161,11 +163,7 @@ def shown(value: object) -> str:
     """A ``when`` value as YAML spells it."""
     if isinstance(value, list):
         return "[" + ", ".join(shown(v) for v in value) + "]"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    return "null" if value is None else spelled(value)
 
 
 # --- generating mutants ------------------------------------------------------------------------
@@ -182,15 +180,10 @@ def flips(subject: str, value: Any, vocab: Vocabulary) -> list[Any]:
     variants: list[list[Any]] = []
     if len(current) > 1:
         variants += [current[:i] + current[i + 1 :] for i in range(len(current))]
-    others = [a for a in allowed if not any(_same(a, c) for c in current)]
+    others = [a for a in allowed if not any(same_value(a, c) for c in current)]
     for i in range(len(current)):
         variants += [[*current[:i], other, *current[i + 1 :]] for other in others]
     return [variant[0] if len(variant) == 1 else variant for variant in variants]
-
-
-def _same(a: object, b: object) -> bool:
-    """Equal and of the same type (``True`` is not ``1``)."""
-    return type(a) is type(b) and a == b
 
 
 def mutants_of_rule(file: str, index: int, rule: dict[str, Any], vocab: Vocabulary) -> list[Mutant]:

@@ -35,6 +35,9 @@ RedFlag = Literal[
     "unexplained_weight_loss",
 ]
 
+#: Every red flag of the case vocabulary, in the contract's order.
+RED_FLAGS: tuple[str, ...] = typing.get_args(RedFlag)
+
 UNKNOWN = "unknown"
 
 #: Guideline definitions of duration (ACP 2017: acute under 4 weeks, subacute 4 to 12
@@ -162,10 +165,8 @@ def contradictions(given: dict[str, object]) -> list[str]:
 
 
 def _shown(value: object) -> str:
-    """A value as the case file would spell it."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return repr(value)
+    """A value as the case file would spell it, a string quoted (it stands in a sentence)."""
+    return spelled(value) if isinstance(value, bool) else repr(value)
 
 
 def allowed_values(key: str) -> tuple[object, ...] | None:
@@ -199,6 +200,14 @@ def spelled(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def same_value(a: object, b: object) -> bool:
+    """Equal in value and in type: YAML's ``true`` must not pass for ``1``, nor ``1`` for
+    ``true``. Tuples (a joint value of coupled keys) compare item by item."""
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
 
 
 def is_not_stated(value: object) -> bool:

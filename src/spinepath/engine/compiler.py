@@ -25,7 +25,7 @@ from typing import Any
 
 from spinepath.engine.compat import experta_module
 from spinepath.errors import KnowledgeError
-from spinepath.kb.model import KnowledgeBase, Rule
+from spinepath.kb.model import RED_FLAG_SCREENS, KnowledgeBase, Rule
 
 experta = experta_module()
 
@@ -91,16 +91,6 @@ def firing_order(kb: KnowledgeBase) -> list[Rule]:
     """Rules in the engine's order of preference: by layer, then by place in the files."""
     layer = layers(kb)
     return sorted(kb.rules, key=lambda rule: (layer[rule.id], rule.position))
-
-
-#: What each value of a ``red_flags`` condition matches in the case fact's ``red_flag_screen``.
-RED_FLAG_SCREENS: dict[object, tuple[str, ...]] = {
-    "any": ("emergency", "urgent"),
-    "emergency": ("emergency",),
-    "urgent": ("urgent",),
-    "none": ("none",),
-    None: ("not_asked",),
-}
 
 
 def patterns(rule: Rule) -> list[Any]:

@@ -15,10 +15,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from spinepath.case.model import CASE_KEYS, allowed_values, number_bounds, spelled
+from spinepath.case.model import (
+    CASE_KEYS,
+    RED_FLAGS,
+    allowed_values,
+    number_bounds,
+    same_value,
+    spelled,
+)
 from spinepath.errors import KnowledgeError
 from spinepath.kb.cache import cached_knowledge
 from spinepath.kb.model import (
+    RED_FLAG_SCREENS,
     CaseEvidence,
     Citation,
     Conclusion,
@@ -29,6 +37,7 @@ from spinepath.kb.model import (
     GuidelineNote,
     GuidelineReference,
     Intermediate,
+    Invariant,
     KnowledgeBase,
     Measure,
     Meta,
@@ -87,6 +96,8 @@ def parse_knowledge(root: Path) -> KnowledgeBase:
 def _parse_knowledge(root: Path) -> KnowledgeBase:
     problems: list[str] = []
     meta = Meta.model_validate(_read(root / "knowledge.yaml"))
+    # Folded here, once: every output shows the disclaimer as one line of prose.
+    meta = meta.model_copy(update={"disclaimer": fold(meta.disclaimer)})
     seeds = {}
     for entry in _read(root / "sources.yaml"):
         seed = Seed.model_validate(entry)
@@ -129,9 +140,7 @@ def _parse_knowledge(root: Path) -> KnowledgeBase:
     for name in sorted(set(intermediates) - established):
         problems.append(f"intermediates.yaml: {name} is established by no rule")
     evidence, guideline_notes = _evidence(root / "evidence.yaml", context, problems)
-    glossary = {
-        str(k): " ".join(str(v).split()) for k, v in (_read(root / "glossary.yaml")).items()
-    }
+    glossary = {str(k): fold(str(v)) for k, v in (_read(root / "glossary.yaml")).items()}
     questions = {}
     for key, entry in (_read(root / "questions.yaml") or {}).items():
         if key not in CASE_KEYS:
@@ -149,6 +158,7 @@ def _parse_knowledge(root: Path) -> KnowledgeBase:
             for term in questions[key].terms
             if term not in glossary
         ]
+    invariants = _invariants(root / "invariants.yaml", context, problems)
     if problems:
         raise KnowledgeError(problems)
     return KnowledgeBase(
@@ -164,7 +174,13 @@ def _parse_knowledge(root: Path) -> KnowledgeBase:
         questions=questions,
         measures=context.measures,
         red_flags=red_flags,
+        invariants=invariants,
     )
+
+
+def fold(text: str) -> str:
+    """Prose as one line: YAML's folded and wrapped text, white space made single spaces."""
+    return " ".join(text.split())
 
 
 def _cited_entries(
@@ -211,17 +227,77 @@ def _measures(path: Path, context: _Context, problems: list[str]) -> dict[str, M
 
 def _red_flags(path: Path, context: _Context, problems: list[str]) -> dict[str, RedFlagEntry]:
     """The red-flag register: every red flag of the case vocabulary, with its urgency."""
-    import typing
-
-    from spinepath.case.model import RedFlag
-
     flags = {f.id: f for f in _cited_entries(path, context, RedFlagEntry, "id", problems)}
-    vocabulary = typing.get_args(RedFlag)
+    vocabulary = RED_FLAGS
     problems += [
         f"red_flags.yaml: {f} is not a red flag of the case" for f in flags if f not in vocabulary
     ]
     problems += [f"red_flags.yaml: red flag {f} has no entry" for f in vocabulary if f not in flags]
     return {flag: flags[flag] for flag in vocabulary if flag in flags}
+
+
+#: The conditions an invariant may test: what the case says, never what rules concluded
+#: (an invariant that read an intermediate would check the rules by the rules).
+_INVARIANT_CONDITIONS = ("case", "measure", "red_flags")
+
+
+def _invariants(path: Path, context: _Context, problems: list[str]) -> dict[str, Invariant]:
+    """The invariants verify and the property tests check, their conditions and citations
+    resolved like a rule's; one problem per line."""
+    found: dict[str, Invariant] = {}
+    for number, entry in enumerate(_read(path) or [], start=1):
+        if not isinstance(entry, dict):
+            problems.append(f"invariants.yaml, entry {number}: must be a mapping")
+            continue
+        where = f"invariants.yaml, {entry.get('id', f'entry {number}')}"
+        entry, here = dict(entry), []
+        for part in ("when", "requires"):
+            conditions = []
+            for subject, value in (entry.pop(part, None) or {}).items():
+                try:
+                    condition = context.condition(subject, value)
+                except KnowledgeError as error:
+                    here += [p.replace("when.", f"{part}.", 1) for p in error.problems]
+                    continue
+                if condition.kind not in _INVARIANT_CONDITIONS:
+                    here.append(f"{part}.{subject}: an invariant tests what the case says")
+                conditions.append(condition)
+            entry[part] = conditions
+        citations = []
+        for ref in entry.pop("citations", None) or []:
+            try:
+                citations.append(context.citation(ref))
+            except KnowledgeError as error:
+                here += error.problems
+        try:
+            invariant = Invariant.model_validate({**entry, "citations": citations})
+        except ValidationError as error:
+            here += [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
+            problems += [f"{where}: {p}" for p in here]
+            continue
+        here += _invariant_problems(invariant, context)
+        if invariant.id in found:
+            here.append("id is used twice")
+        problems += [f"{where}: {p}" for p in here]
+        found[invariant.id] = invariant
+    return found
+
+
+def _invariant_problems(invariant: Invariant, context: _Context) -> list[str]:
+    """What the model alone cannot check: a safety invariant cites, the others say why,
+    and only an option invariant is narrowed to stages or options."""
+    problems = [
+        f"options: {option} is not a treatment id"
+        for option in invariant.options
+        if option not in context.treatments
+    ]
+    if invariant.kind == "safety" and not invariant.citations:
+        problems.append("a safety invariant cites a seed or a guideline, like a rule")
+    if invariant.kind != "safety" and not invariant.basis:
+        problems.append(f"a {invariant.kind} invariant says its basis")
+    if invariant.scope != "option" and (invariant.stages or invariant.options):
+        problems.append("only an option invariant is narrowed to stages or options")
+    return problems
 
 
 def _evidence(
@@ -417,8 +493,7 @@ class _Context:
             return Condition(kind="no_option_in", subject=value, values=(True,))
         values = tuple(value) if isinstance(value, list) else (value,)
         if subject == "red_flags":
-            allowed_screens = ("any", "emergency", "urgent", "none", None)
-            bad = [v for v in values if v not in allowed_screens]
+            bad = [v for v in values if v not in tuple(RED_FLAG_SCREENS)]
             if bad or not values:
                 raise KnowledgeError(
                     "when.red_flags: takes any, emergency, urgent, none or null "
@@ -444,7 +519,7 @@ class _Context:
                 f"when.{subject}: rules test only facts with a fixed set of values"
             )
         # Compare types too: YAML's true must not pass for a value spelled 1.
-        bad = [v for v in values if not any(type(v) is type(a) and v == a for a in allowed)]
+        bad = [v for v in values if not any(same_value(v, a) for a in allowed)]
         if bad:
             raise KnowledgeError(f"when.{subject}: {bad!r} not among {list(allowed)!r}")
         return Condition(kind="case", subject=subject, values=values, key=subject)

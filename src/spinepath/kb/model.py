@@ -7,21 +7,35 @@ hold no mechanism. :mod:`spinepath.kb.loading` reads and checks the files, and
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from spinepath.case.model import same_value
+
 Verdict = Literal["recommended", "consider", "not_advised", "contraindicated"]
 StageId = Literal["referral", "conservative", "non_invasive", "surgical"]
 
+#: The verdicts from the most offered to the least: the order in which outputs list them.
+VERDICT_ORDER: tuple[Verdict, ...] = typing.get_args(Verdict)
 #: From most to least cautious: when rules disagree on an option, the first wins.
-VERDICTS_BY_CAUTION: tuple[Verdict, ...] = (
-    "contraindicated",
-    "not_advised",
-    "consider",
-    "recommended",
-)
+VERDICTS_BY_CAUTION: tuple[Verdict, ...] = tuple(reversed(VERDICT_ORDER))
+#: Verdicts that offer an option (the rest advise against it).
+OFFERED: tuple[Verdict, ...] = ("recommended", "consider")
+#: The ladder of care, referral first (``treatments.yaml`` lists its stages in this order).
+STAGE_ORDER: tuple[StageId, ...] = typing.get_args(StageId)
+
+#: What each value of a ``red_flags`` condition matches in the case's red-flag screen
+#: (:meth:`KnowledgeBase.red_flag_screen`); ``None`` is "never asked".
+RED_FLAG_SCREENS: dict[object, tuple[str, ...]] = {
+    "any": ("emergency", "urgent"),
+    "emergency": ("emergency",),
+    "urgent": ("urgent",),
+    "none": ("none",),
+    None: ("not_asked",),
+}
 
 
 class Strict(BaseModel):
@@ -36,6 +50,7 @@ class Meta(Strict):
     last_review: str
     reviewed_by: str
     update_policy: str
+    #: One line of prose: the loader folds what the YAML wraps.
     disclaimer: str
 
     def review_status(self) -> str:
@@ -180,7 +195,7 @@ class CaseEvidence(Strict):
         Types are compared as well as values: ``True`` does not match ``1``.
         """
         return all(
-            any(_same(facts.get(c.subject), value) for value in c.values) for c in self.when
+            any(same_value(facts.get(c.subject), value) for value in c.values) for c in self.when
         )
 
 
@@ -236,11 +251,6 @@ class EvidenceNote(Strict):
             marker=self.marker,
             guideline_position=self.guideline_position,
         )
-
-
-def _same(value: object, expected: object) -> bool:
-    """Equal in value and in type (YAML's ``true`` must not pass for ``1``)."""
-    return type(value) is type(expected) and value == expected
 
 
 class GuidelineNote(Strict):
@@ -318,6 +328,43 @@ class Rule(Strict):
         return tuple(c.key for c in self.when if c.key is not None)
 
 
+InvariantScope = Literal["pathway", "option", "caution", "engine", "knowledge", "pair"]
+
+
+class Invariant(Strict):
+    """What must hold for every case, whatever the rules conclude (``invariants.yaml``).
+
+    The check is Python (``spinepath.verify.invariants``); what it reads of the case is
+    here: ``when`` (the conditions under which it applies), ``requires`` (what a guarded
+    conclusion needs, the gates) and, with ``reads_rule_facts``, whether each fact the
+    deciding rule reads is known. ``stages`` and ``options`` narrow an option invariant.
+    """
+
+    id: str = Field(pattern=r"^[a-z_]+$")
+    title: str
+    statement: str
+    kind: Literal["safety", "reading", "integrity"]
+    scope: InvariantScope
+    stages: tuple[StageId, ...] = ()
+    options: tuple[str, ...] = ()
+    when: tuple[Condition, ...] = ()
+    requires: tuple[Condition, ...] = ()
+    reads_rule_facts: bool = False
+    checked_by: tuple[Literal["verify", "properties"], ...] = Field(min_length=1)
+    citations: tuple[Citation, ...] = ()
+    basis: str | None = None
+
+    def reads(self) -> tuple[str, ...]:
+        """The case keys the invariant itself tests (besides the deciding rule's facts)."""
+        return tuple(dict.fromkeys(c.key for c in (*self.when, *self.requires) if c.key))
+
+    def covers(self, stage: str, option: str) -> bool:
+        """Whether an option invariant speaks to ``option`` of ``stage``."""
+        return (not self.stages or stage in self.stages) and (
+            not self.options or option in self.options
+        )
+
+
 class Band(Strict):
     """One band of a measure: the whole numbers from ``low`` to ``high`` (inclusive)."""
 
@@ -380,6 +427,7 @@ class KnowledgeBase(Strict):
     questions: dict[str, Question]
     measures: dict[str, Measure]
     red_flags: dict[str, RedFlagEntry]
+    invariants: dict[str, Invariant]
 
     def red_flag_level(self, flags: list[str] | tuple[str, ...] | None) -> str | None:
         """The red-flag screen of a case: ``emergency``, ``urgent``, ``none`` or ``None``
@@ -396,6 +444,21 @@ class KnowledgeBase(Strict):
         """The red-flag screen as the engine and the pathway name it (``not_asked`` for never
         asked)."""
         return self.red_flag_level(flags) or "not_asked"
+
+    def holds(self, condition: Condition, facts: Mapping[str, object]) -> bool:
+        """Whether a condition on the case (a fact, a measure's band, the red-flag screen)
+        holds for ``facts`` (case keys to values; a missing key is not stated)."""
+        if condition.kind == "case":
+            value = facts.get(condition.subject)
+            return any(same_value(value, wanted) for wanted in condition.values)
+        if condition.kind == "measure":
+            measure = self.measures[condition.subject]
+            band = measure.band(facts.get(measure.key))  # type: ignore[arg-type]
+            return any(same_value(band, wanted) for wanted in condition.values)
+        if condition.kind == "red_flags":
+            screen = self.red_flag_screen(facts.get("red_flags"))  # type: ignore[arg-type]
+            return any(screen in RED_FLAG_SCREENS[v] for v in condition.values)
+        raise ValueError(f"{condition.kind} is not a condition on the case")
 
     def band_edges(self, key: str) -> list[int]:
         """The first and last value of every band some measure reads ``key`` in, sorted."""

@@ -16,7 +16,14 @@ from spinepath.case.model import CASE_KEYS, Case
 from spinepath.engine.runner import Firing, Inference, engine_for
 from spinepath.errors import EngineError
 from spinepath.kb.loading import load_knowledge
-from spinepath.kb.model import ALERT_LEVELS, VERDICTS_BY_CAUTION, Cap, KnowledgeBase, Verdict
+from spinepath.kb.model import (
+    ALERT_LEVELS,
+    OFFERED,
+    VERDICTS_BY_CAUTION,
+    Cap,
+    KnowledgeBase,
+    Verdict,
+)
 from spinepath.pathway.model import (
     AlertNote,
     CautionNote,
@@ -37,8 +44,6 @@ ON_HOLD_NOTE = (
     "Only after a specialist has assessed the red flag "
     "(the source's verdict once this stage is reached: {verdict}). "
 )
-#: Verdicts that offer an option (the rest advise against it).
-OFFERED: tuple[Verdict, ...] = ("recommended", "consider")
 
 
 def assess(case: Case, kb: KnowledgeBase | None = None) -> Pathway:
@@ -73,7 +78,7 @@ def build_pathway(kb: KnowledgeBase, inference: Inference) -> Pathway:
         spinepath_version=__version__,
         knowledge_version=kb.meta.version,
         knowledge_last_review=kb.meta.last_review,
-        disclaimer=" ".join(kb.meta.disclaimer.split()),
+        disclaimer=kb.meta.disclaimer,  # folded once, by the loader
         review_status=kb.meta.review_status(),
         case=inference.case.model_dump(mode="json"),
         red_flag_screen=kb.red_flag_screen(inference.case.red_flags),

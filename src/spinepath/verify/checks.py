@@ -1,8 +1,11 @@
-"""The checks run on every enumerated case, one function per kind of unit.
+"""The checks run on every enumerated case, one method per kind of unit.
 
-Each takes the case, its pathway and a :class:`Tally` to record into. They
-read only the parts of the pathway their unit covers (see
-:mod:`spinepath.verify.cones`), so that running them inside a block is sound.
+Each takes the case, its pathway and a :class:`Tally` to record into. The
+invariants checked on a unit are those of ``knowledge/invariants.yaml`` whose scope
+it is and whose ``when`` holds; their checks are in :mod:`spinepath.verify.invariants`.
+Each reads only the parts of the pathway its unit covers, and the unit's keys include
+what its invariants read (see :mod:`spinepath.verify.cones`), so that running them
+inside a block is sound. Coverage gaps and fired rules are recorded too.
 """
 
 from __future__ import annotations
@@ -10,36 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from spinepath.case.model import Case, is_not_stated
-from spinepath.kb.model import KnowledgeBase
+from spinepath.case.model import Case
+from spinepath.kb.model import OFFERED, Invariant, KnowledgeBase
 from spinepath.pathway.model import Pathway
 from spinepath.verify.cones import Unit
-from spinepath.verify.space import GATE_MONTHS
-
-#: What a surgical recommendation needs (source 000), as (key, value) pairs; besides, the
-#: pain must have lasted "many months" (:data:`~spinepath.verify.space.GATE_MONTHS`) and the
-#: red flags must have been checked and found absent.
-SURGICAL_GATES: tuple[tuple[str, object], ...] = (
-    ("conservative_care", "failed"),
-    ("non_invasive_therapy", "failed"),
-    ("daily_life", "cannot_live_normally"),
-    ("prior_fusion", False),
+from spinepath.verify.invariants import (
+    CAUTION_CHECKS,
+    OPTION_CHECKS,
+    PATHWAY_CHECKS,
+    Seen,
+    applies,
+    bound,
 )
-CHRONIC_ONSETS = ("chronic", "acute_on_chronic")
-
-
-def unmet_surgical_gates(case: Case) -> list[str]:
-    """The gates of a surgical recommendation this case does not meet."""
-    unmet = [k for k, v in SURGICAL_GATES if not _same(getattr(case, k), v)]
-    if case.symptom_months is None or case.symptom_months < GATE_MONTHS:
-        unmet.append("symptom_months")
-    if case.red_flags != []:
-        unmet.append("red_flags")
-    return unmet
-
-
-def _same(a: object, b: object) -> bool:
-    return type(a) is type(b) and a == b
 
 
 @dataclass
@@ -103,103 +88,76 @@ class CaseContext:
 
 
 class Checker:
-    """The checks of one knowledge base."""
+    """The checks of one knowledge base: its invariants (``invariants.yaml``, bound to their
+    checks in :mod:`spinepath.verify.invariants`), coverage and which rules fired."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
+        self.invariants = bound(kb)
         self.stage_of = {t.id: s.id for s in kb.stages for t in s.treatments}
         self.always_on = {
             option for rule in kb.rules if not rule.when for option in rule.then.options
         }
         self.reads = {rule.id: rule.reads() for rule in kb.rules}
+        self._scoped = {
+            scope: [i for i in self.invariants.values() if i.id in checks]
+            for scope, checks in (
+                ("pathway", PATHWAY_CHECKS),
+                ("option", OPTION_CHECKS),
+                ("caution", CAUTION_CHECKS),
+            )
+        }
 
     def check(self, ctx: CaseContext, pathway: Pathway, units: list[Unit]) -> None:
+        seen = Seen(self.kb, ctx.case, pathway, self.reads)
+        facts = seen.facts()
+        live = {
+            scope: [i for i in invariants if applies(self.kb, i, facts)]
+            for scope, invariants in self._scoped.items()
+        }
         for unit in units:
-            getattr(self, "_" + unit.kind)(ctx, pathway, unit.name)
+            getattr(self, "_" + unit.kind)(ctx, seen, live, unit.name)
 
-    def _stage(self, ctx: CaseContext, pathway: Pathway, _name: str) -> None:
-        flags = ctx.case.red_flags
-        top = pathway.alerts[0] if pathway.alerts else None
-        if flags is None and (top is None or top.level != "screen"):
-            ctx.violation("red flags never asked put the screen first", pathway.current_stage)
-        level = self.kb.red_flag_level(flags)
-        if level in ("emergency", "urgent") and (top is None or top.level != level):
-            ctx.violation(f"an {level} red flag heads the output as {level}", pathway.headline)
-        if flags:
-            first = pathway.stages[0] if pathway.stages else None
-            if not (
-                pathway.current_stage == "referral"
-                and first is not None
-                and first.id == "referral"
-                and first.status == "current"
-            ):
-                ctx.violation("red flag puts referral first and current", pathway.current_stage)
+    def _stage(self, ctx: CaseContext, seen: Seen, live: _Live, _name: str) -> None:
+        for invariant in live["pathway"]:
+            for detail in PATHWAY_CHECKS[invariant.id](invariant, seen):
+                ctx.violation(invariant.title, detail)
 
-    def _option(self, ctx: CaseContext, pathway: Pathway, option_id: str) -> None:
-        option = pathway.option(option_id)
+    def _option(self, ctx: CaseContext, seen: Seen, live: _Live, option_id: str) -> None:
+        option = seen.pathway.option(option_id)
         if option is None:
             return
-        if not option.citations:
-            ctx.violation("every option has a citation", option_id)
-        said = {
-            (step.rule, c["verdict"])
-            for step in pathway.trace
-            for c in step.concluded
-            if c.get("option") == option_id
-        }
-        recommending = {rule for rule, verdict in said if verdict == "recommended"}
-        forbidding = {rule for rule, verdict in said if verdict == "contraindicated"}
-        if recommending and forbidding and (recommending | forbidding) != recommending & forbidding:
-            ctx.violation(
-                "no option both recommended and contraindicated",
-                f"{option_id}: {sorted(recommending)} vs {sorted(forbidding)}",
-            )
-        case = ctx.case
-        if case.red_flags and option.verdict == "recommended" and self.stage_of[option_id] != (
-            "referral"
-        ):
-            ctx.violation("with a red flag, only the referral is recommended", option_id)
-        if self.stage_of[option_id] == "surgical" and option.verdict == "recommended":
-            unmet = unmet_surgical_gates(case)
-            if unmet:
-                ctx.violation(
-                    "surgery recommended only when everything failed and daily life is impossible",
-                    f"{option_id} by {option.rule}, unmet: {', '.join(unmet)}",
-                )
-        if (
-            option_id == "cortisone_injection"
-            and case.onset in CHRONIC_ONSETS
-            and "recommended" in (option.verdict, option.verdict_when_reached)
-        ):
-            ctx.violation("cortisone never recommended for chronic pain", option.rule)
-        if option.verdict_when_reached == "recommended":
-            unknown = [k for k in self.reads[option.rule] if is_not_stated(getattr(case, k))]
-            if unknown:
-                ctx.violation(
-                    "no recommendation rests on an unknown fact",
-                    f"{option_id} by {option.rule}: {', '.join(unknown)}",
-                )
+        stage = self.stage_of[option_id]
+        for invariant in live["option"]:
+            if invariant.covers(stage, option_id):
+                for detail in OPTION_CHECKS[invariant.id](invariant, seen, option):
+                    ctx.violation(invariant.title, detail)
 
-    def _caution(self, ctx: CaseContext, pathway: Pathway, caution_id: str) -> None:
-        for caution in pathway.cautions:
+    def _caution(self, ctx: CaseContext, seen: Seen, live: _Live, caution_id: str) -> None:
+        for caution in seen.pathway.cautions:
             if caution.id == caution_id:
-                if not caution.citations:
-                    ctx.violation("every caution has a citation", caution_id)
+                for invariant in live["caution"]:
+                    for detail in CAUTION_CHECKS[invariant.id](invariant, seen, caution):
+                        ctx.violation(invariant.title, detail)
                 if caution_id.startswith("uncovered"):
                     ctx.uncovered(f"caution {caution_id} ({caution.stage})")
 
-    def _coverage(self, ctx: CaseContext, pathway: Pathway, stage_id: str) -> None:
+    def _coverage(self, ctx: CaseContext, seen: Seen, live: _Live, stage_id: str) -> None:
+        pathway = seen.pathway
         if pathway.current_stage != stage_id:
             return
         stage = pathway.stage(stage_id)
         offered = [
             o
             for o in (stage.options if stage else [])
-            if o.verdict in ("recommended", "consider") and o.id not in self.always_on
+            if o.verdict in OFFERED and o.id not in self.always_on
         ]
         if not offered:
             ctx.uncovered(f"current stage {stage_id}: no option beyond the always-on ones")
 
-    def _rule(self, ctx: CaseContext, pathway: Pathway, rule_id: str) -> None:
-        if rule_id not in ctx.tally.fired and any(s.rule == rule_id for s in pathway.trace):
+    def _rule(self, ctx: CaseContext, seen: Seen, live: _Live, rule_id: str) -> None:
+        if rule_id not in ctx.tally.fired and any(s.rule == rule_id for s in seen.pathway.trace):
             ctx.tally.fired.add(rule_id)
+
+
+_Live = dict[str, list[Invariant]]

@@ -9,7 +9,9 @@ keys in its cone alone: the keys outside can be held at any one value.
 
 Each checked quantity (a *unit*: the current stage, one option, one caution,
 one rule's firing, one stage's coverage) gets the cone of the rules it is made
-of, plus the keys its check itself tests. Units whose key sets are contained in
+of, plus the keys the invariants checked on it test (their ``when`` and
+``requires`` in ``invariants.yaml``: an invariant that reads a new key widens
+its units, never silently). Units whose key sets are contained in
 a larger one are checked inside it, so only the maximal *blocks* are
 enumerated, each as the product of the value classes of its keys, everything
 else held at the default case. This is the second, structural, reduction.
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 
 from spinepath.engine.compiler import dependencies
 from spinepath.kb.model import KnowledgeBase, Rule
-from spinepath.verify.space import GATE_KEYS, Space
+from spinepath.verify.space import Space, verified_invariants
 
 
 def rule_cones(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
@@ -79,31 +81,39 @@ def units(kb: KnowledgeBase) -> list[Unit]:
             keys |= cones[rule.id]
         return frozenset(keys)
 
+    invariants = verified_invariants(kb)
+
+    def read_by(scope: str, stage: str = "", option: str = "") -> frozenset[str]:
+        """The keys the invariants checked on a unit read (``invariants.yaml``)."""
+        return frozenset(
+            key
+            for i in invariants
+            if i.scope == scope and (scope != "option" or i.covers(stage, option))
+            for key in i.reads()
+        )
+
     # Caps and alerts weigh on every option's shown verdict and on the headline.
     shaping = [r for r in kb.rules if r.then.current_stage or r.then.cap or r.then.alert]
     stage_keys = of(shaping) | {"red_flags"}
-    found = [Unit("stage", "current stage", stage_keys)]
-    gate_keys = GATE_KEYS | {"red_flags"}
+    found = [Unit("stage", "current stage", stage_keys | read_by("pathway"))]
     for stage in kb.stages:
         option_rules: list[Rule] = []
         for treatment in stage.treatments:
             rules = [r for r in kb.rules if treatment.id in r.then.options]
             option_rules += rules
             if rules:
-                # The shown verdict depends on the stage's status; the
-                # invariants test the keys of CHECK_SETS.
-                keys = of(rules) | stage_keys
-                if stage.id == "surgical":
-                    keys |= gate_keys
-                if treatment.id == "cortisone_injection":
-                    keys |= {"onset"}
+                # The shown verdict depends on the stage's status; the invariants on
+                # the option read their own keys.
+                keys = of(rules) | stage_keys | read_by("option", stage.id, treatment.id)
                 found.append(Unit("option", treatment.id, keys))
         found.append(Unit("coverage", stage.id, of(option_rules) | stage_keys))
     cautions: dict[str, list[Rule]] = {}
     for rule in kb.rules:
         if rule.then.caution:
             cautions.setdefault(rule.then.caution.id, []).append(rule)
-    found += [Unit("caution", cid, of(rules)) for cid, rules in cautions.items()]
+    found += [
+        Unit("caution", cid, of(rules) | read_by("caution")) for cid, rules in cautions.items()
+    ]
     found += [Unit("rule", r.id, cones[r.id]) for r in kb.rules]
     return found
 

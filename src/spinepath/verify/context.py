@@ -2,8 +2,9 @@
 
 The context is what decides where a case stands and how far its verdicts may go:
 the keys read by the rules that conclude a current stage, a cap or an alert, and
-the keys of the safety invariants' gates (how long and how bad the pain is, what
-has been tried, daily life, the red-flag screen, an earlier fusion). Their
+every key an invariant of ``invariants.yaml`` tests (the surgical gates: how long
+the pain has lasted, what has been tried, daily life, the red-flag screen, an
+earlier fusion; the onset for cortisone). Their
 product is large (tens of thousands of value-class combinations) while the
 findings that choose an operation are read by other rules; joined, the two would
 make blocks of tens of millions of cases.
@@ -20,8 +21,9 @@ see the context only through:
 - the value of every context key that a non-context rule reads directly;
 - the current stage (so every stage's status), the caps on each stage, and the
   options context rules speak to (they join the verdicts of the same option);
-- what the invariants read from the context: the unmet surgical gates, the
-  red-flag screen, whether the onset is chronic.
+- what the invariants read from the context (``invariants.yaml``): whether each of
+  their ``when`` conditions holds, and their unmet ``requires`` (the surgical
+  gates), besides the red-flag screen.
 
 Two context assignments that agree on all of these give every such unit the same
 conclusions, pathway parts and check results, for any findings. So for these
@@ -42,29 +44,44 @@ from typing import Any
 from spinepath.case.model import Case
 from spinepath.engine.runner import engine_for
 from spinepath.kb.model import KnowledgeBase
-from spinepath.verify.checks import CHRONIC_ONSETS, unmet_surgical_gates
 from spinepath.verify.cones import rule_cones
-from spinepath.verify.space import GATE_KEYS, Dimension, Space, ValueClass
+from spinepath.verify.invariants import unmet
+from spinepath.verify.space import (
+    Dimension,
+    Space,
+    ValueClass,
+    invariant_keys,
+    verified_invariants,
+)
 
 
-def _gates_that_matter(case: Case, then: list[Any]) -> list[str]:
-    """The unmet surgical gates, where the gate invariant can see them: a surgical option is
-    shown as recommended only at a current, uncapped surgical stage."""
+def invariants_see(kb: KnowledgeBase, case: Case, then: list[Any]) -> list[Any]:
+    """What the invariants read of the context (``invariants.yaml``): whether each ``when``
+    condition holds, and the unmet ``requires`` (gates) where they can matter.
+
+    A gate guards an option *shown* as recommended, which happens only at a current,
+    uncapped stage: elsewhere the unmet gates are left out of the signature.
+    """
+    facts = {key: getattr(case, key) for key in Case.model_fields}
     current = [t.current_stage for t in then if t.current_stage]
-    capped = any(t.cap and "surgical" in t.cap.stages for t in then)
-    if current != ["surgical"] or capped:
-        return []
-    return unmet_surgical_gates(case)
+    capped = {stage for t in then if t.cap for stage in t.cap.stages}
+    seen: list[Any] = []
+    for invariant in verified_invariants(kb):
+        seen.append([kb.holds(c, facts) for c in invariant.when])
+        stages = set(invariant.stages) or {s.id for s in kb.stages}
+        reachable = len(current) == 1 and current[0] in stages - capped
+        seen.append(unmet(invariant, case, kb) if invariant.requires and reachable else [])
+    return seen
 
 
 def context_keys(kb: KnowledgeBase, space: Space) -> frozenset[str]:
-    """Every key of a dimension that the stage, cap and alert rules or the gates read.
+    """Every key of a dimension that the stage, cap and alert rules or the invariants read.
 
     A context rule that lists a missing fact outside the context pulls that fact's
     dimension in too, since what it concludes then depends on that fact.
     """
     cones = rule_cones(kb)
-    keys: set[str] = set(GATE_KEYS) | {"red_flags"}
+    keys: set[str] = set(invariant_keys(kb)) | {"red_flags"}
     for rule in kb.rules:
         if rule.then.current_stage or rule.then.cap or rule.then.alert:
             keys |= cones[rule.id]
@@ -116,9 +133,8 @@ def quotient(kb: KnowledgeBase, space: Space, keys: frozenset[str]) -> Space:
                 sorted({(stage, t.cap.verdict) for t in then if t.cap for stage in t.cap.stages}),
                 sorted({(option, verdict) for t in then for option, verdict in t.options.items()}),
                 [getattr(case, key) for key in read_directly],
-                _gates_that_matter(case, then),
+                invariants_see(kb, case, then),
                 kb.red_flag_level(case.red_flags),
-                case.onset in CHRONIC_ONSETS,
             ],
             sort_keys=True,
             default=str,
@@ -148,7 +164,7 @@ def quotient(kb: KnowledgeBase, space: Space, keys: frozenset[str]) -> Space:
         why=(
             f"{math.prod(len(d.classes) for d in context):,} combinations of "
             f"{', '.join(d.name for d in context)} behave in {len(classes):,} distinct ways "
-            "(same context rules fired, same gates, same red-flag screen)"
+            "(same context rules fired, same invariant conditions, same red-flag screen)"
         ),
     )
     others = [dim for dim in space.dimensions if dim not in context]

@@ -34,15 +34,14 @@ def build_report(plan: Plan, tally: Tally, seconds: float, workers: int) -> dict
         {"check": check, "detail": detail, **_group(group)}
         for (check, detail), group in sorted(tally.violations.items())
     ]
-    violations += [
-        {"check": "every rule fires for some case", "detail": rule_id, "cases": 0}
-        for rule_id in unreachable
-    ]
-    violations += [
-        {"check": "no two rules with identical conditions conflict", "detail": p, "cases": 0}
-        for p in conflicts
-    ]
-    violations += [{"check": "every quote verbatim", "detail": p, "cases": 0} for p in bad_quotes]
+    # The invariants of the knowledge base as a whole, named as invariants.yaml names them.
+    for invariant, details in (
+        ("every_rule_fires", unreachable),
+        ("no_conflicting_twins", conflicts),
+        ("quotes_verbatim", bad_quotes),
+    ):
+        title = kb.invariants[invariant].title
+        violations += [{"check": title, "detail": detail, "cases": 0} for detail in details]
     excluded = math.prod(d.raw_values for d in space.dimensions) - space.valid_size
     return {
         "ok": not violations,

@@ -117,7 +117,7 @@ def check_range(task: tuple[int, int, int]) -> Tally:
         try:
             pathway = assess(case)
         except EngineError as error:
-            ctx.violation("exactly one current stage", error.problems[0])
+            ctx.violation(checker.invariants["one_current_stage"].title, error.problems[0])
             continue
         checker.check(ctx, pathway, units)
     return tally

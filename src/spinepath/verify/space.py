@@ -13,7 +13,10 @@ classes by the value sets that anything downstream tests them against:
   mixes unknown and known values (the "no recommendation on an unknown fact"
   check must see the difference; a set of only known or only unknown values
   already tells them apart);
-- the value sets the safety invariants test (see :data:`CHECK_SETS`).
+- the value sets the invariants test (their ``when`` and ``requires`` conditions in
+  ``invariants.yaml``, read exactly like a rule's), and "is it unknown / not stated"
+  for the keys rules test, when an invariant reads whether the deciding rule's facts
+  are known (``reads_rule_facts``).
 
 One representative per class is therefore enough. ``red_flags`` is read only
 through its screen (never asked, none, urgent, emergency), so its 64 subsets and
@@ -33,8 +36,16 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from spinepath.case.model import ACUTE_MAX_MONTHS, CASE_KEYS, UNKNOWN, Case, allowed_values
-from spinepath.kb.model import KnowledgeBase
+from spinepath.case.model import (
+    ACUTE_MAX_MONTHS,
+    CASE_KEYS,
+    UNKNOWN,
+    Case,
+    allowed_values,
+    same_value,
+    spelled,
+)
+from spinepath.kb.model import Condition, Invariant, KnowledgeBase
 
 #: Groups of keys the case model couples through ``Case.contradictions``: each group is
 #: enumerated jointly, over its valid combinations only.
@@ -48,23 +59,6 @@ COUPLED: tuple[str, ...] = COUPLED_GROUPS[0]
 CONTRADICTION_EDGES: dict[str, tuple[int, ...]] = {
     "symptom_months": (0, 1, ACUTE_MAX_MONTHS, ACUTE_MAX_MONTHS + 1),
 }
-
-#: The surgical gate on duration: source 000's "many months/years", read as six or more.
-GATE_MONTHS = 6
-
-#: Value sets the safety invariants of :mod:`spinepath.verify.checks` test (numbers as
-#: predicates over their representatives, see :func:`tested_sets`).
-CHECK_SETS: dict[str, list[frozenset[object]]] = {
-    "conservative_care": [frozenset({"failed"})],
-    "non_invasive_therapy": [frozenset({"failed"})],
-    "daily_life": [frozenset({"cannot_live_normally"})],
-    "onset": [frozenset({"chronic", "acute_on_chronic"})],
-    "prior_fusion": [frozenset({False})],
-}
-#: Keys the surgical-gate invariant reads (see :mod:`spinepath.verify.checks`).
-GATE_KEYS: frozenset[str] = frozenset(
-    {"conservative_care", "non_invasive_therapy", "daily_life", "prior_fusion", "symptom_months"}
-)
 
 #: One red-flag list per screen, and how many of the 64 subsets (or "never asked") it stands for.
 RED_FLAG_EXAMPLES: dict[str, tuple[str, ...]] = {
@@ -155,15 +149,9 @@ class Space:
         defaults = tuple(_default_value(k) for k in dim.keys)
         target = defaults[0] if len(dim.keys) == 1 else defaults
         for cls in dim.classes:
-            if any(_same(m, target) for m in cls.members):
+            if any(same_value(m, target) for m in cls.members):
                 return ValueClass(representative=target, members=cls.members, raw=cls.raw)
         return dim.classes[0]
-
-
-def _same(a: object, b: object) -> bool:
-    if isinstance(a, tuple) and isinstance(b, tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) and a == b
 
 
 def _default_value(key: str) -> object:
@@ -175,17 +163,16 @@ def _default_value(key: str) -> object:
 def _is_default(key: str, value: object) -> bool:
     if key == "onset":
         return False
-    return _same(value, _default_value(key))
+    return same_value(value, _default_value(key))
 
 
 def _shown(value: object) -> str:
+    """A value as a case file spells it; a joint value in parentheses."""
     if value is None:
         return "not stated"
-    if isinstance(value, bool):
-        return "true" if value else "false"
     if isinstance(value, tuple):
         return "(" + ",".join(_shown(v) for v in value) + ")"
-    return str(value)
+    return spelled(value)
 
 
 def number_values(kb: KnowledgeBase, key: str) -> tuple[object, ...] | None:
@@ -212,29 +199,42 @@ def tested_sets(kb: KnowledgeBase) -> dict[str, list[frozenset[object]]]:
         if keyed not in sets.setdefault(key, []):
             sets[key].append(keyed)
 
+    def tested(condition: Condition, unknown_apart: bool) -> None:
+        if condition.kind == "measure" and condition.key:
+            measure = kb.measures[condition.subject]
+            numbers = number_values(kb, condition.key) or ()
+            inside = (n for n in numbers if measure.band(n) in condition.values)  # type: ignore[arg-type]
+            add(condition.key, frozenset(inside))
+            add(condition.key, frozenset({None}))
+        if condition.kind == "case":
+            values = frozenset(condition.values)
+            add(condition.subject, values)
+            if unknown_apart and values & UNKNOWN_VALUES and values - UNKNOWN_VALUES:
+                # A matched rule may then read an unknown value: an invariant that
+                # reads whether the rule's facts are known tells them apart.
+                add(condition.subject, UNKNOWN_VALUES)
+
+    invariants = verified_invariants(kb)
+    unknown_apart = any(i.reads_rule_facts for i in invariants)
     for rule in kb.rules:
         for condition in rule.when:
-            if condition.kind == "measure" and condition.key:
-                measure = kb.measures[condition.subject]
-                numbers = number_values(kb, condition.key) or ()
-                inside = (n for n in numbers if measure.band(n) in condition.values)  # type: ignore[arg-type]
-                add(condition.key, frozenset(inside))
-                add(condition.key, frozenset({None}))
-            if condition.kind == "case":
-                values = frozenset(condition.values)
-                add(condition.subject, values)
-                if values & UNKNOWN_VALUES and values - UNKNOWN_VALUES:
-                    # A matched rule may then read an unknown value: the
-                    # "no recommendation on an unknown fact" check tells them apart.
-                    add(condition.subject, UNKNOWN_VALUES)
+            tested(condition, unknown_apart)
         for fact in rule.then.missing_facts:
             add(fact, UNKNOWN_VALUES)
-    for key, value_sets in CHECK_SETS.items():
-        for values in value_sets:
-            add(key, values)
-    months = number_values(kb, "symptom_months") or ()
-    add("symptom_months", frozenset(m for m in months if isinstance(m, int) and m >= GATE_MONTHS))
+    for invariant in invariants:
+        for condition in (*invariant.when, *invariant.requires):
+            tested(condition, False)
     return sets
+
+
+def verified_invariants(kb: KnowledgeBase) -> list[Invariant]:
+    """The invariants ``spinepath verify`` checks (the reduction must keep what they read)."""
+    return [i for i in kb.invariants.values() if "verify" in i.checked_by]
+
+
+def invariant_keys(kb: KnowledgeBase) -> frozenset[str]:
+    """Every case key some verified invariant tests (``when`` and ``requires``)."""
+    return frozenset(key for i in verified_invariants(kb) for key in i.reads())
 
 
 def _classes(
@@ -322,11 +322,9 @@ def _red_flag_dimension(kb: KnowledgeBase) -> Dimension:
 
 
 def allowed_values_red_flags() -> tuple[str, ...]:
-    import typing
+    from spinepath.case.model import RED_FLAGS
 
-    from spinepath.case.model import RedFlag
-
-    return typing.get_args(RedFlag)
+    return RED_FLAGS
 
 
 def _coupled_dimension(
