@@ -160,8 +160,7 @@ def refreshed(expected: tuple[str, ...], actual: list[str]) -> list[str]:
     """``expected`` rewritten from ``actual``, keeping its ``...`` lines.
 
     Each stretch between two ``...`` is taken again from ``actual`` where its first
-    line is (or, failing that, right after the previous stretch), with as many lines
-    as before; the first stretch comes from the top and the last from the bottom.
+    line is (see :func:`_anchor`), with as many lines as before; the first stretch comes from the top and the last from the bottom.
     """
     parts = _segments(expected)
     if len(parts) == 1:
@@ -170,14 +169,22 @@ def refreshed(expected: tuple[str, ...], actual: list[str]) -> list[str]:
     lines = actual[: len(first)]
     position = len(first)
     for segment in middle:
-        anchor = next(
-            (i for i in range(position, len(actual)) if segment and actual[i] == segment[0]),
-            position,
-        )
+        anchor = _anchor(actual, segment[0], position) if segment else position
         lines += [ELLIPSIS, *actual[anchor : anchor + len(segment)]]
         position = anchor + len(segment)
     tail = actual[max(position, len(actual) - len(last)) :] if last else []
     return [*lines, ELLIPSIS, *tail]
+
+
+def _anchor(actual: list[str], first: str, start: int) -> int:
+    """Where a stretch starting with ``first`` is in ``actual``: the line equal to it,
+    else the first line that starts with it (so a new example can be written as a
+    line's beginning and as many placeholder lines as it should show), else ``start``."""
+    for test in (str.__eq__, str.startswith):
+        for index in range(start, len(actual)):
+            if test(actual[index], first):
+                return index
+    return start
 
 
 def workspace(repo: Path, into: Path) -> Path:
