@@ -247,3 +247,35 @@ def test_completion_never_prints_an_error(monkeypatch: pytest.MonkeyPatch) -> No
 
     monkeypatch.setattr("spinepath.kb.loading.load_knowledge", broken)
     assert _completions("explain case.yaml --how", "") == []
+
+
+def _program(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -m spinepath ARGS`` as a separate process, through the real entry point."""
+    return subprocess.run(
+        [sys.executable, "-m", "spinepath", *args],
+        capture_output=True,
+        text=True,
+        # Buffered, as for most users: PYTHONUNBUFFERED would hide a missing flush.
+        env={**{k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}, **env},
+        timeout=120,
+    )
+
+
+def test_entry_point_delivers_long_output_whole() -> None:
+    # The program ends without interpreter teardown; output far beyond a pipe's
+    # buffer must still arrive complete.
+    result = _program("rules", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout) > 65_536  # more than a pipe holds
+    assert len(json.loads(result.stdout)["rules"]) > 60
+
+
+@pytest.mark.parametrize("debug", ["", "1"])
+def test_entry_point_keeps_exit_codes(tmp_path: Path, debug: str) -> None:
+    missing = _program("assess", str(tmp_path / "none.yaml"), SPINEPATH_DEBUG=debug)
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("spinepath: error:") and "no such file" in missing.stderr
+    usage = _program("no-such-command", SPINEPATH_DEBUG=debug)
+    assert usage.returncode == 2 and "No such command" in usage.stderr
+    version = _program("--version", SPINEPATH_DEBUG=debug)
+    assert version.returncode == 0 and __version__ in version.stdout

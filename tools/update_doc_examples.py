@@ -160,7 +160,8 @@ def refreshed(expected: tuple[str, ...], actual: list[str]) -> list[str]:
     """``expected`` rewritten from ``actual``, keeping its ``...`` lines.
 
     Each stretch between two ``...`` is taken again from ``actual`` where its first
-    line is (see :func:`_anchor`), with as many lines as before; the first stretch comes from the top and the last from the bottom.
+    line is (see :func:`_anchor`), with as many lines as before; the first stretch
+    comes from the top and the last from the bottom.
     """
     parts = _segments(expected)
     if len(parts) == 1:

@@ -203,7 +203,7 @@ def setting_values(key: str) -> list[str]:
     if values is None:
         return ["null"]
     stated = [spelled(value) for value in values if value is not None]
-    return stated + ["null"] if None in values else stated  # onset cannot be "not stated"
+    return [*stated, "null"] if None in values else stated  # onset cannot be "not stated"
 
 
 def complete_setting(
