@@ -1,5 +1,9 @@
 """The ``spinepath`` command line.
 
+Errors become exit codes in one place, :class:`SpinepathGroup`, so a command only
+raises; a new command lives in a module of its own and is registered here with one
+``main.add_command(...)`` line. Every ``--format`` comes from :func:`format_option`.
+
 Heavy modules (pydantic models, experta, jinja2) are imported inside the
 commands that need them, so that ``--help`` is instant and JSON output never
 loads the template engine.
@@ -25,7 +29,7 @@ from spinepath.errors import SpinepathError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Exit codes (README, "Errors and exit codes"). 1 is verify's "a check failed".
+#: Exit codes (docs/errors.md). 1 is verify's "a check failed".
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
 #: Standard output could not be written (closed, full, a reader gone), as Python's own 120.
