@@ -279,3 +279,41 @@ def test_entry_point_keeps_exit_codes(tmp_path: Path, debug: str) -> None:
     assert usage.returncode == 2 and "No such command" in usage.stderr
     version = _program("--version", SPINEPATH_DEBUG=debug)
     assert version.returncode == 0 and __version__ in version.stdout
+
+
+@pytest.mark.parametrize(
+    ("raised", "status", "line"),
+    [
+        ("bad input", 2, "spinepath: error: x.yaml: onset: required"),
+        ("broken knowledge", 3, "spinepath: knowledge base error: rules.yaml: bad"),
+        ("bug", 3, "spinepath: internal error: ValueError: oops (set SPINEPATH_DEBUG=1"),
+        ("ctrl-c", 130, "spinepath: interrupted"),
+    ],
+)
+def test_a_command_added_to_the_group_needs_no_error_handling_of_its_own(
+    raised: str, status: int, line: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Other modules add commands with one `main.add_command(...)`: the group handles errors.
+    import click
+
+    from spinepath.cli import SpinepathGroup
+    from spinepath.errors import CaseError, KnowledgeError
+
+    errors: dict[str, BaseException] = {
+        "bad input": CaseError(["x.yaml: onset: required"]),
+        "broken knowledge": KnowledgeError(["rules.yaml:\n  bad"]),
+        "bug": ValueError("oops"),
+        "ctrl-c": KeyboardInterrupt(),
+    }
+
+    @click.command()
+    def fails() -> None:
+        raise errors[raised]
+
+    monkeypatch.delenv("SPINEPATH_DEBUG", raising=False)
+    group = SpinepathGroup(commands=[fails])
+    result = CliRunner().invoke(group, ["fails"])
+    assert result.exit_code == status
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines()[0].startswith(line), result.stderr
+    assert "Traceback" not in result.stderr
