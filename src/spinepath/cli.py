@@ -19,13 +19,15 @@ import sys
 import typing
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from click.shell_completion import CompletionItem
 
 from spinepath import __version__
 from spinepath.errors import SpinepathError
+
+if TYPE_CHECKING:  # imported when completing only, to keep every start fast
+    from click.shell_completion import CompletionItem
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -182,6 +184,8 @@ def complete_treatment(
     ctx: click.Context, param: click.Parameter, incomplete: str
 ) -> list[CompletionItem]:
     """Treatment ids of the knowledge base (``--how``, ``--why-not``), with their names."""
+    from click.shell_completion import CompletionItem
+
     from spinepath.kb.loading import load_knowledge
 
     try:
@@ -214,6 +218,8 @@ def complete_setting(
     ctx: click.Context, param: click.Parameter, incomplete: str
 ) -> list[CompletionItem]:
     """``--set``: a case key followed by ``=``, then, after the ``=``, that key's values."""
+    from click.shell_completion import CompletionItem
+
     from spinepath.case.model import CASE_KEYS
 
     key, equals, value = incomplete.partition("=")
