@@ -151,10 +151,97 @@ def test_every_command_has_help_with_an_example(runner: CliRunner) -> None:
         assert "Example" in result.stdout, name
 
 
-def test_every_command_is_documented_in_the_readme() -> None:
-    readme = (REPO / "README.md").read_text()
-    documented = set(re.findall(r"^### `spinepath (\w[\w-]*)", readme, flags=re.MULTILINE))
+def test_every_command_is_documented_in_the_docs() -> None:
+    # docs/commands.md, or the page of its own that a larger command has (docs/web.md...).
+    pages = "\n".join(page.read_text() for page in sorted((REPO / "docs").glob("*.md")))
+    documented = set(re.findall(r"^### `spinepath (\w[\w-]*)", pages, flags=re.MULTILINE))
     assert set(main.commands) <= documented
+
+
+# --- shell completion --------------------------------------------------------------------
+
+
+def _completions(args: str, incomplete: str, shell: str = "zsh") -> list[str]:
+    """What click's own completion script is told, for ``spinepath ARGS INCOMPLETE<TAB>``.
+
+    zsh's protocol: a value line, then a help line (``_`` for none), per completion.
+    """
+    words = f"spinepath {args} {incomplete}".rstrip() if incomplete else f"spinepath {args} "
+    env = {
+        "_SPINEPATH_COMPLETE": f"{shell}_complete",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(args.split()) + 1),
+    }
+    result = CliRunner().invoke(main, [], env=env, prog_name="spinepath")
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if line]
+    if shell == "zsh":
+        return [lines[i + 1] for i in range(0, len(lines), 3)]
+    return [line.split(",", 1)[1] for line in lines]  # bash: "type,value"
+
+
+def test_completion_offers_treatment_ids_for_how_and_why_not(kb) -> None:
+    every = [t.id for stage in kb.stages for t in stage.treatments]
+    assert _completions("explain case.yaml --why-not", "") == every
+    assert _completions("explain case.yaml --how", "disc") == [
+        t for t in every if t.startswith("disc")
+    ]
+    assert "disc_replacement" in _completions("explain case.yaml --how", "disc")
+    assert _completions("explain case.yaml --how", "no_such") == []
+
+
+def test_completion_offers_case_keys_then_their_values() -> None:
+    from spinepath.case.model import CASE_KEYS
+
+    keys = _completions("what-if case.yaml --set", "")
+    assert keys == [f"{key}=" for key in CASE_KEYS]
+    assert _completions("what-if case.yaml --set", "fac") == [
+        "facet_arthritis=",
+        "facet_hypertrophy=",
+    ]
+    assert _completions("what-if case.yaml --set", "stenosis=") == [
+        "stenosis=none",
+        "stenosis=laminotomy_relievable",
+        "stenosis=needs_decompression",
+        "stenosis=unknown",
+    ]
+    assert _completions("what-if case.yaml --set", "facet_arthritis=t") == ["facet_arthritis=true"]
+    assert "red_flags=[cauda_equina]" in _completions("what-if case.yaml --set", "red_flags=")
+    assert _completions("what-if case.yaml --set", "age=") == ["age=null"]
+    assert _completions("what-if case.yaml --set", "no_such_key=") == []
+
+
+def test_every_completed_setting_reads_as_a_value_of_its_key() -> None:
+    # A completion that --set would read as something else would be worse than none.
+    import typing
+
+    from spinepath.case.model import CASE_KEYS, RedFlag, allowed_values
+    from spinepath.cli import setting_values
+    from spinepath.whatif.scenario import parse_settings
+
+    for key in CASE_KEYS:
+        for text in setting_values(key):
+            value = parse_settings([f"{key}={text}"])[key]
+            if key == "red_flags":
+                assert value is None or set(value) <= set(typing.get_args(RedFlag)), text
+            elif allowed_values(key) is None:
+                assert value is None, text  # numbers and text: only null is offered
+            else:
+                assert value in allowed_values(key) and type(value) in (str, bool, type(None))
+
+
+def test_completion_through_the_bash_protocol() -> None:
+    assert _completions("explain case.yaml --how", "fus", shell="bash") == ["fusion"]
+
+
+def test_completion_never_prints_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from spinepath.errors import KnowledgeError
+
+    def broken() -> None:
+        raise KnowledgeError(["knowledge.yaml: missing"])
+
+    monkeypatch.setattr("spinepath.kb.loading.load_knowledge", broken)
+    assert _completions("explain case.yaml --how", "") == []
 
 
 def _program(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -187,3 +274,41 @@ def test_entry_point_keeps_exit_codes(tmp_path: Path, debug: str) -> None:
     assert usage.returncode == 2 and "No such command" in usage.stderr
     version = _program("--version", SPINEPATH_DEBUG=debug)
     assert version.returncode == 0 and __version__ in version.stdout
+
+
+@pytest.mark.parametrize(
+    ("raised", "status", "line"),
+    [
+        ("bad input", 2, "spinepath: error: x.yaml: onset: required"),
+        ("broken knowledge", 3, "spinepath: knowledge base error: rules.yaml: bad"),
+        ("bug", 3, "spinepath: internal error: ValueError: oops (set SPINEPATH_DEBUG=1"),
+        ("ctrl-c", 130, "spinepath: interrupted"),
+    ],
+)
+def test_a_command_added_to_the_group_needs_no_error_handling_of_its_own(
+    raised: str, status: int, line: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Other modules add commands with one `main.add_command(...)`: the group handles errors.
+    import click
+
+    from spinepath.cli import SpinepathGroup
+    from spinepath.errors import CaseError, KnowledgeError
+
+    errors: dict[str, BaseException] = {
+        "bad input": CaseError(["x.yaml: onset: required"]),
+        "broken knowledge": KnowledgeError(["rules.yaml:\n  bad"]),
+        "bug": ValueError("oops"),
+        "ctrl-c": KeyboardInterrupt(),
+    }
+
+    @click.command()
+    def fails() -> None:
+        raise errors[raised]
+
+    monkeypatch.delenv("SPINEPATH_DEBUG", raising=False)
+    group = SpinepathGroup(commands=[fails])
+    result = CliRunner().invoke(group, ["fails"])
+    assert result.exit_code == status
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines()[0].startswith(line), result.stderr
+    assert "Traceback" not in result.stderr

@@ -338,6 +338,28 @@ def test_example_reports_are_current() -> None:
     assert not stale, f"stale: {stale}; run .venv/bin/python tools/make_reports.py"
 
 
+def test_each_example_report_shows_what_it_was_chosen_for(kb) -> None:
+    """reports/ is curated: a conservative case, a surgical one, an emergency and a
+    contested option; a knowledge change that moves one of them must choose another."""
+    from spinepath.case.loading import validate_case
+    from spinepath.kb.loading import knowledge_dir
+    from spinepath.kb.teaching import load_teaching_case
+    from spinepath.pathway.build import assess
+
+    chosen = load_tool().REPORT_CASES
+    assert sorted(chosen.values()) == ["conservative", "contested", "emergency", "surgical"]
+    for stem, shows in chosen.items():
+        teaching = load_teaching_case(knowledge_dir() / "cases" / f"{stem}.yaml")
+        pathway = assess(validate_case(teaching.case, source=stem), kb)
+        options = [option for stage in pathway.stages for option in stage.options]
+        if shows == "emergency":
+            assert pathway.red_flag_screen == "emergency", stem
+        elif shows == "contested":
+            assert any(o.contested and o.verdict == "recommended" for o in options), stem
+        else:
+            assert pathway.current_stage == shows and pathway.red_flag_screen == "none", stem
+
+
 def test_example_png_is_there() -> None:
     png = (REPO / "reports" / "example-report.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n")

@@ -1,14 +1,15 @@
-"""Regenerate reports/: the example reports of the teaching cases.
+"""Regenerate reports/: a few example reports, of teaching cases chosen to show the range.
 
     .venv/bin/python tools/make_reports.py              # HTML, PDF and the PNG
     .venv/bin/python tools/make_reports.py --html-only  # HTML only (no WeasyPrint, no poppler)
 
-Writes ``reports/<case file stem>.html`` for every teaching case in
-``knowledge/cases/``, a PDF of the cases in ``PDF_CASES`` (WeasyPrint), and
+Writes ``reports/<case file stem>.html`` for each teaching case of ``REPORT_CASES``
+(every teaching case is checked by its expectations, in tests/test_teaching_cases.py;
+these few are examples for people), a PDF of the cases in ``PDF_CASES`` (WeasyPrint), and
 ``reports/example-report.png``, the PDF's first page (``pdftoppm`` from
 poppler-utils). Every report is dated with the knowledge base's last review
 date, so the output is the same on every run; ``tests/test_report.py`` fails
-when reports/ is stale. Report files of cases that no longer exist are removed.
+when reports/ is stale. Other report files in reports/ are removed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 REPORTS = REPO / "reports"
+#: The teaching cases shown in reports/, each for what it shows (tests/test_report.py
+#: checks that each still shows it).
+REPORT_CASES = {
+    "01_chronic_new_case": "conservative",  # a new case: conservative care first
+    "19_surgical_fusion": "surgical",  # everything else failed: an operation chosen by findings
+    "22_red_flag_cauda_equina": "emergency",  # a red flag heads everything
+    "71_discectomy_without_sciatica": "contested",  # the seeds' choice, guidelines diverge
+}
 #: The cases that also get a PDF; the first one's first page is the example PNG.
 PDF_CASES = ("19_surgical_fusion",)
 PNG_NAME = "example-report.png"
@@ -29,7 +38,7 @@ PNG_DPI = 100
 
 
 def html_reports() -> dict[str, bytes]:
-    """Every teaching case's HTML report, by file name."""
+    """The HTML report of each case of ``REPORT_CASES``, by file name."""
     from spinepath.case.loading import validate_case
     from spinepath.kb.loading import knowledge_dir, load_knowledge
     from spinepath.kb.teaching import load_teaching_cases
@@ -39,6 +48,8 @@ def html_reports() -> dict[str, bytes]:
     kb = load_knowledge()
     reports = {}
     for teaching in load_teaching_cases(knowledge_dir() / "cases"):
+        if Path(teaching.file).stem not in REPORT_CASES:
+            continue
         pathway = assess(validate_case(teaching.case, source=teaching.file), kb)
         html = render_report(pathway, kb, paper="a4", date=kb.meta.last_review)
         reports[Path(teaching.file).with_suffix(".html").name] = html.encode("utf-8")
@@ -70,6 +81,8 @@ def first_page_png(pdf: bytes) -> bytes:
 
 def write(directory: Path, files: dict[str, bytes], *, suffixes: tuple[str, ...]) -> None:
     """Write ``files`` into ``directory`` and remove other files with these suffixes."""
+    from spinepath.files import replace_atomically
+
     directory.mkdir(parents=True, exist_ok=True)
     for stale in sorted(directory.iterdir()):
         if stale.suffix in suffixes and stale.name not in files and stale.name != PNG_NAME:
@@ -79,7 +92,7 @@ def write(directory: Path, files: dict[str, bytes], *, suffixes: tuple[str, ...]
         path = directory / name
         if path.exists() and path.read_bytes() == data:
             continue
-        path.write_bytes(data)
+        replace_atomically(path, data)  # whole or not at all, as spinepath's own files
         print(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
 
 

@@ -1,5 +1,9 @@
 """The ``spinepath`` command line.
 
+Errors become exit codes in one place, :class:`SpinepathGroup`, so a command only
+raises; a new command lives in a module of its own and is registered here with one
+``main.add_command(...)`` line. Every ``--format`` comes from :func:`format_option`.
+
 Heavy modules (pydantic models, experta, jinja2) are imported inside the
 commands that need them, so that ``--help`` is instant and JSON output never
 loads the template engine.
@@ -12,19 +16,22 @@ import json
 import os
 import signal
 import sys
+import typing
 from collections.abc import Callable, Iterator
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from spinepath import __version__
 from spinepath.errors import SpinepathError
 
+if TYPE_CHECKING:  # imported when completing only, to keep every start fast
+    from click.shell_completion import CompletionItem
+
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Exit codes (README, "Errors and exit codes"). 1 is verify's "a check failed".
+#: Exit codes (docs/errors.md). 1 is verify's "a check failed".
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
 #: Standard output could not be written (closed, full, a reader gone), as Python's own 120.
@@ -74,15 +81,22 @@ class GuardedStdout:
 DEMO_CASE = "19_surgical_fusion.yaml"
 
 
-def reports_errors(command: F) -> F:
-    """Turn spinepath's own errors into one line each on standard error and exit code 2."""
+class SpinepathGroup(click.Group):
+    """The command group, and the one place where errors become exit codes.
 
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    Every subcommand runs inside :meth:`invoke`, so each error is handled the
+    same way whichever command raised it: spinepath's own errors are one line per
+    problem on standard error (exit 2, or 3 for a broken knowledge base or
+    engine), Ctrl-C is 130, SIGTERM 143, and a bug is one line and exit 3 (the
+    traceback only with ``SPINEPATH_DEBUG``). click's own usage errors and exits
+    pass through to click, and a lost standard output to :func:`entry_point`.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
         from spinepath.errors import EngineError, KnowledgeError
 
         try:
-            return command(*args, **kwargs)
+            return super().invoke(ctx)
         except (KnowledgeError, EngineError) as error:
             kind = "knowledge base" if isinstance(error, KnowledgeError) else "engine"
             _echo_problems(error, f"spinepath: {kind} error: ", fold=True)
@@ -113,8 +127,6 @@ def reports_errors(command: F) -> F:
             )
             sys.exit(EXIT_INTERNAL)
 
-    return wrapper  # type: ignore[return-value]
-
 
 def _echo_problems(error: SpinepathError, prefix: str, *, fold: bool = False) -> None:
     """One line per problem on standard error; a key name or path from the case cannot
@@ -135,23 +147,95 @@ EVIDENCE = click.option(
     help="Show each option's seed and guideline positions in full, with citations.",
 )
 
-FORMAT = click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for programs (the pathway contract).",
-)
+#: What each output format is for, in the options' help.
+FORMAT_USES = {
+    "text": "text for people",
+    "json": "json for programs",
+    "md": "md to paste into notes",
+    "html": "html in the look of the reports",
+}
 
-PATHWAY_FORMAT = click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "md"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for programs (the pathway contract), md to paste into notes.",
-)
+
+def format_option(*formats: str, json_is: str = "") -> Callable[[F], F]:
+    """The ``--format`` option offering ``formats``, the first one the default.
+
+    ``json_is`` names what the JSON is (for example "the pathway contract").
+    """
+    uses = [FORMAT_USES[name] for name in formats]
+    if json_is and "json" in formats:
+        uses[formats.index("json")] += f" ({json_is})"
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(list(formats)),
+        default=formats[0],
+        show_default=True,
+        help=", ".join(uses) + ".",
+    )
+
+
+# --- shell completion -------------------------------------------------------------------
+# Completions are read from the knowledge base and the case model, so they can never
+# offer an id or a value the command would refuse. A completion must never print an
+# error into the person's prompt, so a broken knowledge base completes nothing.
+
+
+def complete_treatment(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """Treatment ids of the knowledge base (``--how``, ``--why-not``), with their names."""
+    from click.shell_completion import CompletionItem
+
+    from spinepath.kb.loading import load_knowledge
+
+    try:
+        kb = load_knowledge()
+    except SpinepathError:
+        return []
+    return [
+        CompletionItem(treatment.id, help=treatment.name)
+        for stage in kb.stages
+        for treatment in stage.treatments
+        if treatment.id.startswith(incomplete)
+    ]
+
+
+def setting_values(key: str) -> list[str]:
+    """The values ``--set KEY=`` can take, as a case file spells them (for numbers and
+    text, which have too many, only ``null``), ``null`` (not stated) last."""
+    from spinepath.case.model import RedFlag, allowed_values, spelled
+
+    if key == "red_flags":
+        return ["[]", *(f"[{flag}]" for flag in typing.get_args(RedFlag)), "null"]
+    values = allowed_values(key)
+    if values is None:
+        return ["null"]
+    stated = [spelled(value) for value in values if value is not None]
+    return [*stated, "null"] if None in values else stated  # onset cannot be "not stated"
+
+
+def complete_setting(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """``--set``: a case key followed by ``=``, then, after the ``=``, that key's values."""
+    from click.shell_completion import CompletionItem
+
+    from spinepath.case.model import CASE_KEYS
+
+    key, equals, value = incomplete.partition("=")
+    if not equals:
+        return [
+            CompletionItem(f"{name}=", type="plain")
+            for name in CASE_KEYS
+            if name.startswith(key)
+        ]
+    if key not in CASE_KEYS:
+        return []
+    return [
+        CompletionItem(f"{key}={choice}")
+        for choice in setting_values(key)
+        if choice.startswith(value)
+    ]
 
 
 def entry_point() -> None:
@@ -223,6 +307,7 @@ def _stdout_failed(failure: StdoutFailed) -> int:
 
 
 @click.group(
+    cls=SpinepathGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="Run 'spinepath COMMAND --help' for a command's options and examples.",
 )
@@ -247,9 +332,8 @@ def main() -> None:
 
 @main.command()
 @click.argument("case_file", metavar="CASE", type=click.Path(dir_okay=False, path_type=Path))
-@PATHWAY_FORMAT
+@format_option("text", "json", "md", json_is="the pathway contract")
 @EVIDENCE
-@reports_errors
 def assess(case_file: Path, output_format: str, show_evidence: bool) -> None:
     """Assess the case in CASE (YAML or JSON) and print its cited pathway.
 
@@ -268,9 +352,8 @@ def assess(case_file: Path, output_format: str, show_evidence: bool) -> None:
 
 
 @main.command()
-@PATHWAY_FORMAT
+@format_option("text", "json", "md", json_is="the pathway contract")
 @EVIDENCE
-@reports_errors
 def demo(output_format: str, show_evidence: bool) -> None:
     """Assess a bundled example case (a teaching case: degenerated disc with facet arthritis).
 
@@ -290,10 +373,10 @@ def demo(output_format: str, show_evidence: bool) -> None:
 
 def _print_pathway(case: Any, output_format: str, show_evidence: bool) -> None:
     from spinepath.kb.loading import load_knowledge
-    from spinepath.pathway.build import assess as run
+    from spinepath.pathway.build import assess
 
     kb = load_knowledge()
-    pathway = run(case, kb)
+    pathway = assess(case, kb)
     if output_format == "json":
         from spinepath.terminal import json_for_terminal
 
@@ -326,13 +409,12 @@ CASE_ARGUMENT = click.argument(
 
 @main.command()
 @CASE_ARGUMENT
-@FORMAT
+@format_option("text", "json")
 @click.option(
     "--interactive",
     is_flag=True,
     help="Wait for Enter between steps (in a terminal); type q and Enter to stop.",
 )
-@reports_errors
 def walkthrough(case_file: Path, output_format: str, interactive: bool) -> None:
     """Step through the reasoning for CASE, rule by rule, in firing order.
 
@@ -382,12 +464,21 @@ def _next_step() -> bool:
 
 @main.command()
 @CASE_ARGUMENT
-@click.option("--how", "how_option", metavar="OPTION", help="How was OPTION's verdict reached?")
 @click.option(
-    "--why-not", "why_not_option", metavar="OPTION", help="Why is OPTION not recommended?"
+    "--how",
+    "how_option",
+    metavar="OPTION",
+    shell_complete=complete_treatment,
+    help="How was OPTION's verdict reached?",
 )
-@FORMAT
-@reports_errors
+@click.option(
+    "--why-not",
+    "why_not_option",
+    metavar="OPTION",
+    shell_complete=complete_treatment,
+    help="Why is OPTION not recommended?",
+)
+@format_option("text", "json")
 def explain(
     case_file: Path, how_option: str | None, why_not_option: str | None, output_format: str
 ) -> None:
@@ -436,18 +527,11 @@ def explain(
     metavar="KEY=VALUE",
     multiple=True,
     required=True,
+    shell_complete=complete_setting,
     help="A fact to change (repeatable); KEY=null makes it not stated.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "html"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for programs, html in the look of the reports.",
-)
+@format_option("text", "json", "html")
 @html_output
-@reports_errors
 def what_if(
     case_file: Path,
     settings: tuple[str, ...],
@@ -471,7 +555,7 @@ def what_if(
     """
     from spinepath.case import load_case
     from spinepath.kb.loading import load_knowledge
-    from spinepath.pathway.build import assess as run
+    from spinepath.pathway.build import assess
     from spinepath.whatif.compare import compare
     from spinepath.whatif.scenario import apply_changes, parse_settings
 
@@ -479,7 +563,7 @@ def what_if(
     case = load_case(case_file)
     changed = apply_changes(case, parse_settings(settings))
     kb = load_knowledge()
-    before, after = run(case, kb), run(changed, kb)
+    before, after = assess(case, kb), assess(changed, kb)
     difference = compare(before, after)
     _print_what_if(kb, output_format, case.label, difference=difference, target=(target, force))
 
@@ -487,16 +571,8 @@ def what_if(
 @main.command()
 @CASE_ARGUMENT
 @click.option("--pairs", is_flag=True, help="Also try every pair of changes (slower).")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "html"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for programs, html in the look of the reports.",
-)
+@format_option("text", "json", "html")
 @html_output
-@reports_errors
 def explore(
     case_file: Path, pairs: bool, output_format: str, output: Path | None, force: bool
 ) -> None:
@@ -581,7 +657,6 @@ def _print_what_if(
     required=False,
     type=click.Path(dir_okay=False, path_type=Path),
 )
-@reports_errors
 def consult(partial_case: Path | None) -> None:
     """Build a case by answering questions, then see its pathway.
 
@@ -598,7 +673,7 @@ def consult(partial_case: Path | None) -> None:
     """
     from spinepath.consult.session import Consultation
     from spinepath.kb.loading import load_knowledge
-    from spinepath.pathway.build import assess as run
+    from spinepath.pathway.build import assess
     from spinepath.render.text import render_pathway, wrap
 
     kb = load_knowledge()
@@ -623,7 +698,7 @@ def consult(partial_case: Path | None) -> None:
     if "onset" not in session.answers:
         click.echo("Stopped before onset was known: no pathway yet.")
     else:
-        pathway = run(session.case(), kb)
+        pathway = assess(session.case(), kb)
         click.echo(render_pathway(pathway, kb), nl=False)
         for note in session.notes:
             click.echo(wrap(f"Note: {note}", 2, "! "))
@@ -730,19 +805,17 @@ def _offer_to_save(text: str) -> str:
 
 
 def _save_case_file(given: Path, text: str) -> bool:
-    """Save ``text`` at ``given``, asking before replacing a file; True once saved."""
+    """Save ``text`` at ``given`` by the rules of ``report``'s output, asking before
+    replacing a file; True once saved."""
     from spinepath.render.output import OutputError, checked_target, write_output
 
     try:
-        try:
-            target = checked_target(given, "case", force=False)
-        except OutputError:
-            target = checked_target(given, "case", force=True)
-            if not _confirm(f"{given} exists. Overwrite?"):
-                return False
-            write_output(target, text.encode("utf-8"), force=True)
-        else:
-            write_output(target, text.encode("utf-8"), force=False)
+        # Checked as if --force, so that an existing file is a question, not an error.
+        target = checked_target(given, "case", force=True)
+        replacing = target.exists()
+        if replacing and not _confirm(f"{given} exists. Overwrite?"):
+            return False
+        write_output(target, text.encode("utf-8"), force=replacing)
     except OutputError as error:
         _echo_problems(error, "spinepath: error: ")
         return False
@@ -753,11 +826,11 @@ def _save_case_file(given: Path, text: str) -> bool:
 def _assess_file(case_file: Path) -> tuple[Any, Any]:
     from spinepath.case import load_case
     from spinepath.kb.loading import load_knowledge
-    from spinepath.pathway.build import assess as run
+    from spinepath.pathway.build import assess
 
     case = load_case(case_file)
     kb = load_knowledge()
-    return kb, run(case, kb)
+    return kb, assess(case, kb)
 
 
 def _treatment_id(kb: Any, value: str) -> str:
@@ -784,13 +857,12 @@ def _echo_json(data: Any) -> None:
 
 
 @main.command()
-@FORMAT
+@format_option("text", "json")
 @click.option(
     "--stage",
     type=click.Choice(["referral", "conservative", "non_invasive", "surgical"]),
     help="Only the rules of this stage.",
 )
-@reports_errors
 def rules(output_format: str, stage: str | None) -> None:
     """List the knowledge base's rules: id, stage, conditions, conclusion and citations.
 
@@ -817,7 +889,6 @@ def rules(output_format: str, stage: str | None) -> None:
 
 
 @main.command()
-@reports_errors
 def schema() -> None:
     """Print the JSON Schema of a case file.
 
@@ -863,7 +934,6 @@ def schema() -> None:
     is_flag=True,
     help="Add a section on the single-fact changes that would change the pathway.",
 )
-@reports_errors
 def report(
     case_file: Path,
     output: Path | None,
@@ -891,7 +961,7 @@ def report(
     """
     from spinepath.case import load_case
     from spinepath.kb.loading import load_knowledge
-    from spinepath.pathway.build import assess as run
+    from spinepath.pathway.build import assess
     from spinepath.render.html import render_report
     from spinepath.render.output import output_path, report_date, write_output
     from spinepath.render.pdf import html_to_pdf, require_weasyprint
@@ -908,7 +978,7 @@ def report(
 
         exploration = run_explore(kb, case)
     html = render_report(
-        run(case, kb),
+        assess(case, kb),
         kb,
         paper=paper,
         date=date,
@@ -920,21 +990,13 @@ def report(
 
 
 @main.command()
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for programs.",
-)
+@format_option("text", "json")
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
     default=None,
     help="Processes to check cases with (default: one per core).",
 )
-@reports_errors
 def verify(output_format: str, workers: int | None) -> None:
     """Prove the knowledge base over the whole categorical case space.
 
