@@ -290,10 +290,10 @@ def demo(output_format: str, show_evidence: bool) -> None:
 
 def _print_pathway(case: Any, output_format: str, show_evidence: bool) -> None:
     from spinepath.kb.loading import load_knowledge
-    from spinepath.pathway.build import assess as run
+    from spinepath.pathway.build import assess
 
     kb = load_knowledge()
-    pathway = run(case, kb)
+    pathway = assess(case, kb)
     if output_format == "json":
         from spinepath.terminal import json_for_terminal
 
@@ -471,7 +471,7 @@ def what_if(
     """
     from spinepath.case import load_case
     from spinepath.kb.loading import load_knowledge
-    from spinepath.pathway.build import assess as run
+    from spinepath.pathway.build import assess
     from spinepath.whatif.compare import compare
     from spinepath.whatif.scenario import apply_changes, parse_settings
 
@@ -479,7 +479,7 @@ def what_if(
     case = load_case(case_file)
     changed = apply_changes(case, parse_settings(settings))
     kb = load_knowledge()
-    before, after = run(case, kb), run(changed, kb)
+    before, after = assess(case, kb), assess(changed, kb)
     difference = compare(before, after)
     _print_what_if(kb, output_format, case.label, difference=difference, target=(target, force))
 
@@ -598,7 +598,7 @@ def consult(partial_case: Path | None) -> None:
     """
     from spinepath.consult.session import Consultation
     from spinepath.kb.loading import load_knowledge
-    from spinepath.pathway.build import assess as run
+    from spinepath.pathway.build import assess
     from spinepath.render.text import render_pathway, wrap
 
     kb = load_knowledge()
@@ -623,7 +623,7 @@ def consult(partial_case: Path | None) -> None:
     if "onset" not in session.answers:
         click.echo("Stopped before onset was known: no pathway yet.")
     else:
-        pathway = run(session.case(), kb)
+        pathway = assess(session.case(), kb)
         click.echo(render_pathway(pathway, kb), nl=False)
         for note in session.notes:
             click.echo(wrap(f"Note: {note}", 2, "! "))
@@ -753,11 +753,11 @@ def _save_case_file(given: Path, text: str) -> bool:
 def _assess_file(case_file: Path) -> tuple[Any, Any]:
     from spinepath.case import load_case
     from spinepath.kb.loading import load_knowledge
-    from spinepath.pathway.build import assess as run
+    from spinepath.pathway.build import assess
 
     case = load_case(case_file)
     kb = load_knowledge()
-    return kb, run(case, kb)
+    return kb, assess(case, kb)
 
 
 def _treatment_id(kb: Any, value: str) -> str:
@@ -891,7 +891,7 @@ def report(
     """
     from spinepath.case import load_case
     from spinepath.kb.loading import load_knowledge
-    from spinepath.pathway.build import assess as run
+    from spinepath.pathway.build import assess
     from spinepath.render.html import render_report
     from spinepath.render.output import output_path, report_date, write_output
     from spinepath.render.pdf import html_to_pdf, require_weasyprint
@@ -908,7 +908,7 @@ def report(
 
         exploration = run_explore(kb, case)
     html = render_report(
-        run(case, kb),
+        assess(case, kb),
         kb,
         paper=paper,
         date=date,
