@@ -199,7 +199,8 @@ def _on_a_terminal(args: list[str]) -> tuple[subprocess.Popen[bytes], int]:
 
 
 def _read_terminal(leader: int, until: bytes, seen: bytes = b"") -> bytes:
-    deadline = time.monotonic() + 120
+    # Generous: under xdist two verify runs may share the cores with other work.
+    deadline = time.monotonic() + 600
     while until not in seen and time.monotonic() < deadline:
         ready, _, _ = select.select([leader], [], [], 1)
         if ready:
