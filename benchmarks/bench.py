@@ -468,7 +468,11 @@ def main() -> int:
         rows += verify_rows(kb, sample)
     load_after = os.getloadavg()[0]
 
-    command = "benchmarks/bench.py " + " ".join(sys.argv[1:])
+    # The note is shown on its own line, not inside the command.
+    shown = [a for a in sys.argv[1:] if a != args.note or not args.note]
+    command = "benchmarks/bench.py " + " ".join(
+        a if a != "--note" else "--note NOTE" for a in shown
+    )
     header = [
         f"Command: `{command.strip()}`. Python {sys.version.split()[0]}, "
         f"{os.cpu_count()} cores, load average {load_before:.2f} before and "
