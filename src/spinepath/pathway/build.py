@@ -7,6 +7,12 @@ assessment of a red flag) a recommendation is shown as ``consider``, because it
 applies only once the case gets there; a cap concluded by a rule holds the
 verdicts of its stages down, in every output. Whether an option is contested,
 and what heads the output, are decided here once, for every renderer.
+
+The models are built with ``model_construct``, without pydantic's validation:
+every value comes from the validated case, the validated knowledge base or the
+engine's firings built from them, and validation was some 40 model checks per
+case, a fifth of an assessment. ``tests/test_engine.py`` checks that each
+teaching case's pathway equals the one pydantic validates from the same data.
 """
 
 from __future__ import annotations
@@ -64,7 +70,7 @@ def build_pathway(kb: KnowledgeBase, inference: Inference) -> Pathway:
     alerts = _alerts(firings)
     current_name = next(stage.name for stage in kb.stages if stage.id == current)
     stages = [
-        StageResult(
+        StageResult.model_construct(
             id=stage.id,
             name=stage.name,
             status=statuses[stage.id],
@@ -74,7 +80,7 @@ def build_pathway(kb: KnowledgeBase, inference: Inference) -> Pathway:
         for stage in kb.stages
         if stage.id in statuses
     ]
-    return Pathway(
+    return Pathway.model_construct(
         spinepath_version=__version__,
         knowledge_version=kb.meta.version,
         knowledge_last_review=kb.meta.last_review,
@@ -89,7 +95,12 @@ def build_pathway(kb: KnowledgeBase, inference: Inference) -> Pathway:
         cautions=_cautions(firings),
         missing_facts=_missing_facts(firings),
         trace=[
-            TraceStep(rule=f.rule.id, stage=f.rule.stage, matched=f.matched, concluded=f.concluded)
+            TraceStep.model_construct(
+                rule=f.rule.id,
+                stage=f.rule.stage,
+                matched=dict(f.matched),
+                concluded=[dict(c) for c in f.concluded],
+            )
             for f in firings
         ],
     )
@@ -142,7 +153,7 @@ def _options(
             rationale = note.format(verdict=reached) + rationale
         rationale = "".join(reasons) + rationale
         evidence = _evidence(kb, option_id, facts)
-        options[option_id] = Option(
+        options[option_id] = Option.model_construct(
             id=option_id,
             name=kb.treatment(option_id).name,
             verdict=shown,
@@ -186,7 +197,7 @@ def _evidence(kb: KnowledgeBase, option_id: str, facts: dict[str, object]) -> Ev
     """The evidence note of an option, for this case where the guidelines' view depends on it."""
     note = kb.evidence[option_id]
     view = note.for_case(facts)
-    return Evidence(
+    return Evidence.model_construct(
         concordance=view.concordance,
         marker=view.marker,
         seed_evidence_level=note.seed_evidence_level,
@@ -198,7 +209,7 @@ def _evidence(kb: KnowledgeBase, option_id: str, facts: dict[str, object]) -> Ev
 def _alerts(firings: list[Firing]) -> list[AlertNote]:
     """The alerts the rules concluded, most pressing first (then in the files' order)."""
     alerts = [
-        AlertNote(
+        AlertNote.model_construct(
             id=alert.id,
             level=alert.level,
             headline=" ".join(alert.headline.split()),
@@ -217,7 +228,7 @@ def _cautions(firings: list[Firing]) -> list[CautionNote]:
     for firing in sorted(firings, key=lambda f: f.rule.position):
         caution = firing.rule.then.caution
         if caution and caution.id not in notes:
-            notes[caution.id] = CautionNote(
+            notes[caution.id] = CautionNote.model_construct(
                 id=caution.id,
                 text=" ".join(caution.text.split()),
                 rule=firing.rule.id,
@@ -238,7 +249,7 @@ def _missing_facts(firings: list[Firing]) -> list[MissingFact]:
                 whys.setdefault(fact, {})[why] = None
                 rules.setdefault(fact, {})[firing.rule.id] = None
     return [
-        MissingFact(fact=fact, why="; ".join(whys[fact]), rules=list(rules[fact]))
+        MissingFact.model_construct(fact=fact, why="; ".join(whys[fact]), rules=list(rules[fact]))
         for fact in CASE_KEYS
         if fact in whys
     ]

@@ -8,11 +8,11 @@ Fields beyond the contract are extensions (the contract allows new fields):
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from spinepath.jsontext import dumps
 from spinepath.kb.model import (
     AlertLevel,
     Concordance,
@@ -133,6 +133,5 @@ class Pathway(_Out):
 
     def to_json(self) -> str:
         """The contract's JSON: keys sorted, stable across runs and hash seeds."""
-        return json.dumps(
-            self.model_dump(mode="json"), sort_keys=True, indent=2, ensure_ascii=False
-        )
+        # No field of a pathway holds a float (tests/test_engine.py checks the schema).
+        return dumps(self.model_dump(mode="json"), plain=True)

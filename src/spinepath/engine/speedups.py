@@ -1,0 +1,311 @@
+"""The engine's performance layer: parts of experta 1.9.4 replaced for speed.
+
+experta is a pure-Python RETE engine, and most of the time of one case went
+into bookkeeping that cannot change what it concludes. This module replaces
+exactly these parts, and nothing else (the rules, the RETE network's nodes and
+their tests, the agenda and the conflict resolution are experta's own):
+
+1. **Rule preparation** (:meth:`FastMatcher.prepare_ruleset`): a compiled rule
+   already in the disjunctive normal form experta's ``prepare_rule`` produces is
+   not rewritten again; only the rules with an either-or constraint are.
+2. **Conflict-set polling** (:meth:`FastMatcher.changes`): only the conflict-set
+   nodes reached since the last poll are asked for their activations, in
+   experta's own node order.
+3. **Reset** (:meth:`FastMatcher.reset`): each node with a memory is wiped once,
+   instead of walking every path of the network.
+4. **Token copies and edges** (:func:`_rewire`, :func:`_literal_test`): an edge
+   calls the child's activation routine directly, skipping the logging check
+   and the re-validation of a token whose types cannot have changed; a test of
+   one key against plain literals (experta's own check function) passes the
+   token on without copying it.
+5. **The agenda key** (:class:`RuleOrderStrategy`): salience, then the facts'
+   ids, without experta's ``lru_cache`` that never hits.
+6. **The run loop and ``DefFacts`` lookup** (:class:`CachingEngine`): watcher
+   messages are formatted only when a watcher is on; ``DefFacts`` are found once.
+
+``tests/test_engine.py`` holds all of this to experta as released: the
+reference engine (:mod:`spinepath.engine.reference`, the same compiled rules on
+unmodified experta) must fire the same rules with the same conclusions, in the
+same order, on every teaching case and on random cases, and the prepared rule
+set must equal experta's own.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from spinepath.engine.compat import experta_module
+
+experta = experta_module()
+from experta import watchers  # noqa: E402 - after the compatibility shim
+from experta.fieldconstraint import ORFC, L  # noqa: E402
+from experta.matchers import ReteMatcher  # noqa: E402
+from experta.matchers.rete.abstract import OneInputNode, TwoInputNode  # noqa: E402
+from experta.matchers.rete.check import FeatureCheck  # noqa: E402
+from experta.matchers.rete.mixins import ChildNode, NoMemory  # noqa: E402
+from experta.matchers.rete.nodes import FeatureTesterNode  # noqa: E402
+from experta.matchers.rete.token import Token  # noqa: E402
+from experta.matchers.rete.utils import prepare_rule  # noqa: E402
+from experta.strategies import DepthStrategy  # noqa: E402
+
+
+class RuleOrderStrategy(DepthStrategy):
+    """Agenda order by salience alone (each rule has its own), then by the facts matched.
+
+    experta's own ``get_key`` sits behind an ``lru_cache`` keyed on activations,
+    which never hits and keeps every activation alive.
+    """
+
+    def get_key(self, activation: Any) -> Any:
+        return (activation.rule.salience, sorted(f["__factid__"] for f in activation.facts))
+
+
+class FastMatcher(ReteMatcher):
+    """experta's RETE matcher, polling only the conflict-set nodes touched since the last poll.
+
+    experta asks every conflict-set node (one per rule) for its changes at every
+    firing step, although only the few nodes a new fact reached have any. Here
+    each conflict-set node notes itself when it is activated, and ``changes``
+    asks only those, in experta's own node order, so the activations returned
+    are the same, in the same order. ``reset`` wipes the memory of each node
+    that has one, once, instead of walking every path of the network.
+
+    The network's edges are also rewired (see :func:`_rewire`) to skip the
+    per-activation work that does not change the result: re-checking the
+    types inside every token copy, and asking the logging system whether
+    experta's debug watchers are on.
+    """
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        nodes = self._get_conflict_set_nodes()
+        self._order = {node: index for index, node in enumerate(nodes)}
+        self._dirty: dict[Any, None] = {}
+        for node in nodes:
+            node._activate = self._noting(node, node._activate)
+        every = _all_nodes(self.root_node)
+        self._memory_nodes = [node for node in every if not isinstance(node, NoMemory)]
+        for node in every:
+            if isinstance(node, FeatureTesterNode) and _plain_literal(node.matcher):
+                node._activate = _literal_test(node)
+        for node in every:  # after the line above: edges bind the activation routines
+            _rewire(node)
+
+    @staticmethod
+    def prepare_ruleset(engine: Any) -> set[Any]:
+        """experta's rule preparation, skipped for rules already in the form it produces.
+
+        experta rewrites every rule into disjunctive normal form before building
+        the network, and that rewrite was most of the cost of building an engine
+        (and so of every cold start). A compiled rule is already a conjunction
+        led by the case fact; only one with an either-or constraint
+        (``L(a) | L(b)``) is changed by it, so only those are rewritten.
+        """
+        # ``new_conditions`` makes the unbound copy experta's preparation ends with.
+        return {
+            rule.new_conditions(*rule) if in_prepared_form(rule) else prepare_rule(rule)
+            for rule in engine.get_rules()
+        }
+
+    def _noting(self, node: Any, activate: Any) -> Any:
+        dirty = self._dirty
+
+        def _activate(token: Any) -> None:
+            dirty[node] = None
+            activate(token)
+
+        return _activate
+
+    def changes(self, adding: Any = None, deleting: Any = None) -> tuple[list[Any], list[Any]]:
+        if deleting is not None:
+            for deleted in deleting:
+                self.root_node.remove(deleted)
+        if adding is not None:
+            children = self.root_node.children
+            for added in adding:
+                # What BusNode.add does, without re-checking the token's types.
+                for child in children:
+                    child.callback(_token(_VALID, {added}, {}))
+        added: list[Any] = []
+        removed: list[Any] = []
+        if self._dirty:
+            touched = sorted(self._dirty, key=self._order.__getitem__)
+            self._dirty.clear()
+            for node in touched:
+                node_added, node_removed = node.get_activations()
+                added.extend(node_added)
+                removed.extend(node_removed)
+        return added, removed
+
+    def reset(self) -> None:
+        for node in self._memory_nodes:
+            node._reset()
+
+
+def in_prepared_form(rule: Any) -> bool:
+    """Whether experta's ``prepare_rule`` would return ``rule`` unchanged.
+
+    True for a rule whose first pattern is a fact and whose patterns are facts,
+    or ``NOT`` of one fact, each testing keys against single literals: such a
+    rule is in disjunctive normal form, and needs no leading ``InitialFact``.
+    """
+    return (
+        len(rule) > 0
+        and _literal_pattern(rule[0])
+        and all(
+            _literal_pattern(part)
+            or (isinstance(part, experta.NOT) and len(part) == 1 and _literal_pattern(part[0]))
+            for part in rule
+        )
+    )
+
+
+def _literal_pattern(pattern: Any) -> bool:
+    # ``__bind__`` holds the name a pattern binds the fact to (``case``), not a test.
+    return isinstance(pattern, experta.Fact) and all(
+        isinstance(value, (L, str)) for key, value in pattern.items() if key != "__bind__"
+    )
+
+
+_VALID = Token.TagType.VALID
+_new_tuple = tuple.__new__
+
+
+def _token(tag: Any, data: set[Any], context: dict[Any, Any]) -> Any:
+    """A :class:`Token`, built as ``Token.__new__`` would for data already known to be facts."""
+    return _new_tuple(Token, (tag, data, context))
+
+
+def _copy(token: Any) -> Any:
+    """``token.copy()``, without re-checking types that cannot have changed."""
+    return _new_tuple(type(token), (token[0], token[1].copy(), token[2].copy()))
+
+
+def _all_nodes(root: Any) -> list[Any]:
+    """Every distinct node of the network below ``root``, each once."""
+    found: dict[int, Any] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in found:
+            continue
+        found[id(node)] = node
+        stack.extend(child.node for child in node.children)
+    return list(found.values())
+
+
+def _rewire(node: Any) -> None:
+    """Point each edge out of ``node`` straight at the child's activation routine.
+
+    experta's ``activate``/``activate_left``/``activate_right`` only log (when
+    the MATCHER watcher is at DEBUG), copy the token and call ``_activate``,
+    ``_activate_left`` or ``_activate_right``; these callbacks copy and call.
+    """
+    ports = {
+        OneInputNode.activate: "_activate",
+        TwoInputNode.activate_left: "_activate_left",
+        TwoInputNode.activate_right: "_activate_right",
+    }
+    for index, child in enumerate(node.children):
+        port = ports.get(getattr(child.callback, "__func__", None))
+        if port is not None:
+            node.children[index] = ChildNode(child.node, _edge(child.node, port))
+
+
+def _plain_literal(check: Any) -> bool:
+    """Whether ``check`` tests one top-level key against unbound literals (as compiled)."""
+    if not isinstance(check, FeatureCheck) or not isinstance(check.what, str):
+        return False
+    if "__" in check.what or check.what.isnumeric():
+        return False
+    how = check.how
+    literals = list(how) if isinstance(how, ORFC) else [how]
+    return all(isinstance(lit, L) and lit.__bind__ is None for lit in literals)
+
+
+def _literal_test(node: Any) -> Any:
+    """``FeatureTesterNode._activate`` for a plain literal check.
+
+    The same test (experta's own check function on ``fact[key]``); an unbound
+    literal yields ``True`` or ``False``, never a context, so the token passes
+    on unchanged, as upstream would pass it.
+    """
+    check = node.matcher
+    key, test, expected, children = check.what, check.check, check.expected, node.children
+
+    def _activate(token: Any) -> None:
+        (fact,) = token[1]
+        try:
+            record = fact[key]
+        except (IndexError, KeyError, TypeError):
+            return
+        if test(record, expected):
+            for child in children:
+                child.callback(token)
+
+    _activate.keeps_token = True  # type: ignore[attr-defined]
+    return _activate
+
+
+def _edge(target: Any, port: str) -> Any:
+    # Bound once; a conflict-set node already carries its noting wrapper here.
+    activate = getattr(target, port)
+    if getattr(activate, "keeps_token", False):
+        # A literal test neither changes nor stores the token, so it needs no copy
+        # of its own; the first node past it that might gets one on its edge.
+        return activate
+
+    def callback(token: Any) -> Any:
+        return activate(_copy(token))
+
+    return callback
+
+
+class CachingEngine(experta.KnowledgeEngine):
+    """A ``KnowledgeEngine`` that finds its ``DefFacts`` once, not at every ``reset()``.
+
+    experta looks them up with ``inspect.getmembers`` on every reset; the class
+    never changes, so the sorted list found the first time stays right.
+    """
+
+    _deffacts: list[Any] | None = None
+
+    def get_deffacts(self) -> list[Any]:
+        if self._deffacts is None:
+            self._deffacts = super().get_deffacts()
+        return self._deffacts
+
+    def run(self, steps: float = float("inf")) -> None:
+        """experta's ``run`` loop, formatting watcher messages only when a watcher is on.
+
+        Upstream formats every matched fact into the RULES watcher's message at
+        every firing, whether or not anything logs it.
+        """
+        self.running = True
+        execution = 0
+        agenda, strategy = self.agenda, self.strategy
+        while steps > 0 and self.running:
+            added, removed = self.get_activations()
+            strategy.update_agenda(agenda, added, removed)
+            if watchers.worth("AGENDA", "DEBUG"):  # pragma: no cover - debugging aid
+                for idx, act in enumerate(agenda.activations):
+                    watchers.AGENDA.debug(
+                        "%d: %r %r", idx, act.rule.__name__, ", ".join(str(f) for f in act.facts)
+                    )
+            activation = agenda.get_next()
+            if activation is None:
+                break
+            steps -= 1
+            execution += 1
+            if watchers.RULES.isEnabledFor(logging.INFO):  # pragma: no cover - debugging aid
+                watchers.RULES.info(
+                    "FIRE %s %s: %s",
+                    execution,
+                    activation.rule.__name__,
+                    ", ".join(str(f) for f in activation.facts),
+                )
+            activation.rule(
+                self, **{k: v for k, v in activation.context.items() if not k.startswith("__")}
+            )
+        self.running = False
