@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from spinepath import __version__
+from spinepath.batch import batch
 from spinepath.errors import SpinepathError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -991,6 +992,8 @@ def _sigterm_raises() -> Iterator[None]:
     finally:
         signal.signal(signal.SIGTERM, previous)
 
+
+main.add_command(batch)
 
 if __name__ == "__main__":  # pragma: no cover - `python -m spinepath.cli`
     main()
