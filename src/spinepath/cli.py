@@ -22,6 +22,7 @@ import click
 from spinepath import __version__
 from spinepath.batch import batch
 from spinepath.errors import SpinepathError
+from spinepath.interop.commands import export
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,6 +72,7 @@ class GuardedStdout:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
 
 DEMO_CASE = "19_surgical_fusion.yaml"
 
@@ -148,10 +150,11 @@ FORMAT = click.option(
 PATHWAY_FORMAT = click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json", "md"]),
+    type=click.Choice(["text", "json", "md", "fhir", "cds-hooks"]),
     default="text",
     show_default=True,
-    help="text for people, json for programs (the pathway contract), md to paste into notes.",
+    help="text for people, json for programs (the pathway contract), md to paste into notes; "
+    "fhir (a RequestGroup) or cds-hooks (cards), see docs/fhir.md.",
 )
 
 
@@ -217,9 +220,7 @@ def _flushed(status: int) -> int:
 def _stdout_failed(failure: StdoutFailed) -> int:
     """Say once that the output was lost; make later writes harmless; exit code 120."""
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until the process ends
-    print(
-        f"spinepath: error: cannot write to standard output ({failure.reason})", file=sys.stderr
-    )
+    print(f"spinepath: error: cannot write to standard output ({failure.reason})", file=sys.stderr)
     return EXIT_OUTPUT
 
 
@@ -299,6 +300,10 @@ def _print_pathway(case: Any, output_format: str, show_evidence: bool) -> None:
         from spinepath.terminal import json_for_terminal
 
         click.echo(json_for_terminal(pathway.to_json()))
+    elif output_format in ("fhir", "cds-hooks"):
+        from spinepath.interop.commands import pathway_document
+
+        click.echo(pathway_document(pathway, kb, output_format))
     elif output_format == "md":
         from spinepath.render.markdown import render_markdown
 
@@ -994,6 +999,7 @@ def _sigterm_raises() -> Iterator[None]:
 
 
 main.add_command(batch)
+main.add_command(export)
 
 if __name__ == "__main__":  # pragma: no cover - `python -m spinepath.cli`
     main()
