@@ -73,7 +73,6 @@ class GuardedStdout:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
-
 DEMO_CASE = "19_surgical_fusion.yaml"
 
 
@@ -220,7 +219,9 @@ def _flushed(status: int) -> int:
 def _stdout_failed(failure: StdoutFailed) -> int:
     """Say once that the output was lost; make later writes harmless; exit code 120."""
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until the process ends
-    print(f"spinepath: error: cannot write to standard output ({failure.reason})", file=sys.stderr)
+    print(
+        f"spinepath: error: cannot write to standard output ({failure.reason})", file=sys.stderr
+    )
     return EXIT_OUTPUT
 
 
