@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from spinepath import __version__
+from spinepath.batch import batch
 from spinepath.errors import SpinepathError
+from spinepath.interop.commands import export
 
 if TYPE_CHECKING:  # imported when completing only, to keep every start fast
     from click.shell_completion import CompletionItem
@@ -153,6 +155,8 @@ FORMAT_USES = {
     "json": "json for programs",
     "md": "md to paste into notes",
     "html": "html in the look of the reports",
+    "fhir": "fhir for a FHIR R4 RequestGroup (docs/fhir.md)",
+    "cds-hooks": "cds-hooks for CDS Hooks cards (docs/fhir.md)",
 }
 
 
@@ -332,7 +336,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("case_file", metavar="CASE", type=click.Path(dir_okay=False, path_type=Path))
-@format_option("text", "json", "md", json_is="the pathway contract")
+@format_option("text", "json", "md", "fhir", "cds-hooks", json_is="the pathway contract")
 @EVIDENCE
 def assess(case_file: Path, output_format: str, show_evidence: bool) -> None:
     """Assess the case in CASE (YAML or JSON) and print its cited pathway.
@@ -352,7 +356,7 @@ def assess(case_file: Path, output_format: str, show_evidence: bool) -> None:
 
 
 @main.command()
-@format_option("text", "json", "md", json_is="the pathway contract")
+@format_option("text", "json", "md", "fhir", "cds-hooks", json_is="the pathway contract")
 @EVIDENCE
 def demo(output_format: str, show_evidence: bool) -> None:
     """Assess a bundled example case (a teaching case: degenerated disc with facet arthritis).
@@ -381,6 +385,10 @@ def _print_pathway(case: Any, output_format: str, show_evidence: bool) -> None:
         from spinepath.terminal import json_for_terminal
 
         click.echo(json_for_terminal(pathway.to_json()))
+    elif output_format in ("fhir", "cds-hooks"):
+        from spinepath.interop.commands import pathway_document
+
+        click.echo(pathway_document(pathway, kb, output_format))
     elif output_format == "md":
         from spinepath.render.markdown import render_markdown
 
@@ -1053,6 +1061,9 @@ def _sigterm_raises() -> Iterator[None]:
     finally:
         signal.signal(signal.SIGTERM, previous)
 
+
+main.add_command(batch)
+main.add_command(export)
 
 if __name__ == "__main__":  # pragma: no cover - `python -m spinepath.cli`
     main()

@@ -60,7 +60,14 @@ _OFF_VALUES = ("", "0", "false", "no", "off")
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 #: The code whose change changes what loading produces.
-_LOADER_CODE = ("kb/model.py", "kb/loading.py", "kb/cache.py", "case/model.py", "strict_yaml.py")
+_LOADER_CODE = (
+    "kb/model.py",
+    "kb/loading.py",
+    "kb/passages.py",
+    "kb/cache.py",
+    "case/model.py",
+    "strict_yaml.py",
+)
 
 
 def cache_dir() -> Path | None:

@@ -48,6 +48,7 @@ from spinepath.kb.model import (
     SeedCitation,
     Stage,
 )
+from spinepath.kb.passages import seed_text
 
 
 def knowledge_dir() -> Path:
@@ -101,7 +102,7 @@ def _parse_knowledge(root: Path) -> KnowledgeBase:
     seeds = {}
     for entry in _read(root / "sources.yaml"):
         seed = Seed.model_validate(entry)
-        text = (root / "sources" / seed.file).read_text(encoding="utf-8")
+        text = seed_text(root, seed)  # the full text, or its quoted passages in a wheel
         seeds[seed.id] = seed.model_copy(update={"text": text})
     guidelines_file = root / "guidelines.yaml"
     guidelines = {}

@@ -66,6 +66,11 @@ class Seed(Strict):
 
     id: str = Field(pattern=r"^\d{3}$")
     file: str
+    #: SHA-256 of the full text's bytes; the text is checked against it when present.
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    #: Licence status: "none stated" (all rights reserved) or an SPDX identifier.
+    licence: str
+    origin: str
     title: str
     author: str | None = None
     kind: str

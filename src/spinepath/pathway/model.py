@@ -131,6 +131,25 @@ class Pathway(_Out):
     def stage(self, stage_id: str) -> StageResult | None:
         return next((stage for stage in self.stages if stage.id == stage_id), None)
 
+    def _repr_html_(self) -> str:
+        """The pathway in a notebook (Jupyter, VS Code...): the HTML report's look.
+
+        The report is a whole document with its own stylesheet; it is shown in a
+        sandboxed ``iframe`` (``srcdoc``, escaped) so that its styles stay out of
+        the notebook's page and nothing of the page reaches into it.
+        """
+        import html
+
+        from spinepath.kb.loading import load_knowledge
+        from spinepath.render.html import render_report
+
+        report = render_report(self, load_knowledge())
+        return (
+            '<iframe sandbox="" title="spinepath pathway report" '
+            'style="width: 100%; height: 48em; border: 1px solid #ccc" '
+            f'srcdoc="{html.escape(report, quote=True)}"></iframe>'
+        )
+
     def to_json(self) -> str:
         """The contract's JSON: keys sorted, stable across runs and hash seeds."""
         # No field of a pathway holds a float (tests/test_engine.py checks the schema).
