@@ -24,7 +24,9 @@ from typing import Any, Literal
 
 from spinepath.case.model import Case
 from spinepath.kb.model import KnowledgeBase
-from spinepath.pathway.model import Pathway
+from spinepath.pathway.difference import Difference
+from spinepath.pathway.explanation import How, WhyNot
+from spinepath.pathway.model import NOTEBOOK_VIEW, Pathway
 
 #: What :func:`load_case` and the functions taking a case accept.
 CaseLike = Case | Mapping[str, Any] | str | PathLike[str]
@@ -68,7 +70,9 @@ def assess(case: CaseLike, kb: KnowledgeBase | None = None) -> Pathway:
     return run(load_case(case), kb or knowledge_base())
 
 
-def what_if(case: CaseLike, changes: Mapping[str, Any], kb: KnowledgeBase | None = None) -> Any:
+def what_if(
+    case: CaseLike, changes: Mapping[str, Any], kb: KnowledgeBase | None = None
+) -> Difference:
     """How the pathway of ``case`` changes when the facts in ``changes`` change.
 
     ``changes`` maps a fact to its new value (``None`` makes it not stated), and is
@@ -91,7 +95,7 @@ def explain(
     *,
     kind: Literal["how", "why_not"] = "how",
     kb: KnowledgeBase | None = None,
-) -> Any:
+) -> How | WhyNot:
     """How ``option``'s verdict for ``case`` was reached, or (``kind="why_not"``) why not.
 
     ``option`` is a treatment id (``fusion``, ``prp``...); an unknown id raises
@@ -115,3 +119,15 @@ def explain(
 # `spinepath.explain` is this function and the subpackage's name (see spinepath._Package):
 # `import spinepath.explain.how as how` looks the submodule up by this __name__.
 explain.__name__ = "spinepath.explain"
+
+
+def _notebook_view(pathway: Pathway) -> str:
+    """A pathway in a notebook, in the report's look (jinja2 loads only when one is shown)."""
+    from spinepath.render.html import notebook_html
+
+    return notebook_html(pathway)
+
+
+# The API sits above both the pathway model and the renderers, so it hands the model its
+# notebook view: the model itself never imports the layer that renders it.
+NOTEBOOK_VIEW[:] = [_notebook_view]

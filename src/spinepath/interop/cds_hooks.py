@@ -20,7 +20,7 @@ from typing import Any
 
 from spinepath.kb.model import GuidelineCitation, KnowledgeBase, SeedCitation
 from spinepath.pathway.model import Pathway
-from spinepath.render import words
+from spinepath.render import view, words
 
 #: The specification's limit on a card's summary.
 SUMMARY_MAX = 140
@@ -38,7 +38,7 @@ def cards(pathway: Pathway, kb: KnowledgeBase) -> dict[str, Any]:
     current = pathway.stage(pathway.current_stage)
     for option in current.options if current else []:
         summary = (
-            f"{current.name}: {words.glance_name(option, words.VERDICT_WORDS[option.verdict])}"
+            f"{current.name}: {view.glance_name(option, words.VERDICT_WORDS[option.verdict])}"
         )
         indicator = "warning" if option.contested else "info"
         found.append(_card(kb, pathway, summary, indicator, option.rationale, option.citations))

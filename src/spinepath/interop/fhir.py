@@ -15,7 +15,7 @@ from typing import Any
 
 from spinepath.kb.model import GuidelineCitation, KnowledgeBase, Rule, SeedCitation
 from spinepath.pathway.model import Pathway
-from spinepath.render import words
+from spinepath.render import view, words
 
 CANONICAL = "urn:spinepath"
 PLAN = f"{CANONICAL}:plandefinition:back-pain-pathway"
@@ -171,7 +171,7 @@ def plan_definition(kb: KnowledgeBase) -> dict:
             "status": "draft",
             "experimental": True,
             "publisher": f"spinepath {__version__}",
-            "description": words.full_disclaimer(kb),
+            "description": view.full_disclaimer(kb),
             "purpose": "Education and shared decision-making; not a diagnosis.",
             "lastReviewDate": kb.meta.last_review,
             "relatedArtifact": [
@@ -270,7 +270,7 @@ def questionnaire(kb: KnowledgeBase) -> dict:
             "title": "spinepath consultation",
             "status": "draft",
             "experimental": True,
-            "description": words.full_disclaimer(kb),
+            "description": view.full_disclaimer(kb),
             "item": items,
         },
     )
@@ -296,7 +296,7 @@ def request_group(pathway: Pathway, kb: KnowledgeBase) -> dict:
                 "action": [
                     {
                         "id": option.id,
-                        "title": words.glance_name(option, words.VERDICT_WORDS[option.verdict]),
+                        "title": view.glance_name(option, words.VERDICT_WORDS[option.verdict]),
                         "description": option.rationale,
                         "code": [_coding(VERDICT_SYSTEM, option.verdict)],
                         "documentation": _artifacts(kb, option.citations),

@@ -8,6 +8,7 @@ Fields beyond the contract are extensions (the contract allows new fields):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -131,26 +132,18 @@ class Pathway(_Out):
     def stage(self, stage_id: str) -> StageResult | None:
         return next((stage for stage in self.stages if stage.id == stage_id), None)
 
-    def _repr_html_(self) -> str:
-        """The pathway in a notebook (Jupyter, VS Code...): the HTML report's look.
-
-        The report is a whole document with its own stylesheet; it is shown in a
-        sandboxed ``iframe`` (``srcdoc``, escaped) so that its styles stay out of
-        the notebook's page and nothing of the page reaches into it.
-        """
-        import html
-
-        from spinepath.kb.loading import load_knowledge
-        from spinepath.render.html import render_report
-
-        report = render_report(self, load_knowledge())
-        return (
-            '<iframe sandbox="" title="spinepath pathway report" '
-            'style="width: 100%; height: 48em; border: 1px solid #ccc" '
-            f'srcdoc="{html.escape(report, quote=True)}"></iframe>'
-        )
+    def _repr_html_(self) -> str | None:
+        """The pathway in a notebook (Jupyter, VS Code...): the HTML report's look, drawn by
+        the renderer that :data:`NOTEBOOK_VIEW` names (the model never imports the layer
+        that renders it). ``None``, plain text in the notebook, when none is set."""
+        return NOTEBOOK_VIEW[0](self) if NOTEBOOK_VIEW else None
 
     def to_json(self) -> str:
         """The contract's JSON: keys sorted, stable across runs and hash seeds."""
         # No field of a pathway holds a float (tests/test_engine.py checks the schema).
         return dumps(self.model_dump(mode="json"), plain=True)
+
+
+#: The renderer a notebook shows a pathway with, set by the application that imports
+#: both layers (``spinepath.api``): a dependency handed down, not an upward import.
+NOTEBOOK_VIEW: list[Callable[[Pathway], str]] = []

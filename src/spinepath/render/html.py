@@ -232,3 +232,19 @@ def render_what_if_html(
             disclaimer=view.full_disclaimer(kb),
         )
     )
+
+
+def notebook_html(pathway: Pathway) -> str:
+    """The report for a notebook cell: a whole document with its own stylesheet, shown in
+    a sandboxed ``iframe`` (``srcdoc``, escaped) so that its styles stay out of the
+    notebook's page and nothing of the page reaches into it."""
+    import html
+
+    from spinepath.kb.loading import load_knowledge
+
+    report = render_report(pathway, load_knowledge())
+    return (
+        '<iframe sandbox="" title="spinepath pathway report" '
+        'style="width: 100%; height: 48em; border: 1px solid #ccc" '
+        f'srcdoc="{html.escape(report, quote=True)}"></iframe>'
+    )
