@@ -121,7 +121,5 @@ def axe_problems(results: dict[str, Any]) -> list[str]:
     lines = []
     for violation in results["violations"]:
         targets = [", ".join(map(str, node["target"])) for node in violation["nodes"][:3]]
-        lines.append(
-            f"{violation['id']} ({violation['impact']}): {violation['help']} at {targets}"
-        )
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} at {targets}")
     return lines
