@@ -20,6 +20,7 @@ from spinepath.kb.model import GuidelineCitation, KnowledgeBase, SeedCitation
 from spinepath.pathway.model import Option, Pathway
 
 Citation = SeedCitation | GuidelineCitation
+VERDICT_ORDER = ("recommended", "consider", "not_advised", "contraindicated")
 
 
 @dataclass
@@ -150,7 +151,9 @@ def render_handout(
     ]
     current = pathway.stage(pathway.current_stage)
     assert current is not None  # the pathway always has its current stage
-    options = [_option_view(o, pathway, kb, words, notes) for o in current.options]
+    # Offered options first, as in every output's summary; each in the same detail.
+    ordered = sorted(current.options, key=lambda o: VERDICT_ORDER.index(o.verdict))
+    options = [_option_view(o, pathway, kb, words, notes) for o in ordered]
     questions = [
         kb.questions[m.fact].question for m in pathway.missing_facts if m.fact in kb.questions
     ]
