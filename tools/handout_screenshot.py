@@ -22,13 +22,14 @@ WIDTH = 794
 
 def main() -> int:
     sys.path.insert(0, str(REPO))
+    from tests.browser_support import chromium_browser, open_page
+
     from spinepath.case.loading import validate_case
     from spinepath.files import replace_atomically
     from spinepath.kb.loading import load_knowledge
     from spinepath.kb.teaching import load_teaching_case
     from spinepath.pathway.build import assess
     from spinepath.render.handout import render_handout
-    from tests.browser_support import chromium_browser, open_page
 
     kb = load_knowledge()
     pathway = assess(validate_case(load_teaching_case(CASE).case), kb)
