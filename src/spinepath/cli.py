@@ -488,6 +488,13 @@ def what_if(
 @CASE_ARGUMENT
 @click.option("--pairs", is_flag=True, help="Also try every pair of changes (slower).")
 @click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="With --pairs, show this many pairs, most useful first.",
+)
+@click.option(
     "--format",
     "output_format",
     type=click.Choice(["text", "json", "html"]),
@@ -498,13 +505,21 @@ def what_if(
 @html_output
 @reports_errors
 def explore(
-    case_file: Path, pairs: bool, output_format: str, output: Path | None, force: bool
+    case_file: Path,
+    pairs: bool,
+    limit: int,
+    output_format: str,
+    output: Path | None,
+    force: bool,
 ) -> None:
     """Find every change of one fact that moves CASE's stage or changes a recommendation.
 
-    Each change is ranked by how much the pathway changes and comes with the
-    rules and passages that make the difference. --pairs also tries changes of
-    two facts at once.
+    Changes come in the order a patient would ask: those that move the case
+    toward surgery, then away from it, then within its stage; in each, facts a
+    patient can change (how long care was tried, whether it helped) before
+    findings only a scan can change. Each comes with the rules and passages that
+    make the difference. --pairs also tries changes of two facts at once and
+    shows the --limit most useful.
 
     \b
     Examples:
@@ -523,9 +538,9 @@ def explore(
     if pairs and sys.stderr.isatty():
         total = pair_count(case, kb)
         with click.progressbar(length=total, label="exploring", file=sys.stderr) as bar:
-            exploration = run_explore(kb, case, pairs=True, progress=bar.update)
+            exploration = run_explore(kb, case, pairs=True, limit=limit, progress=bar.update)
     else:
-        exploration = run_explore(kb, case, pairs=pairs)
+        exploration = run_explore(kb, case, pairs=pairs, limit=limit)
     _print_what_if(kb, output_format, case.label, exploration=exploration, target=(target, force))
 
 
@@ -863,9 +878,7 @@ def schema() -> None:
     is_flag=True,
     help="Add a section on the single-fact changes that would change the pathway.",
 )
-@click.option(
-    "--handout", is_flag=True, help="A patient handout of at most two pages instead."
-)
+@click.option("--handout", is_flag=True, help="A patient handout of at most two pages.")
 @click.option("--patient", metavar="NAME", help="Whom the report is for (printed as given).")
 @click.option("--clinician", metavar="NAME", help="The clinician's name (printed as given).")
 @reports_errors

@@ -1,5 +1,5 @@
 """Explore: every single-fact change (and, on request, pairs) that changes the current stage
-or a recommended option, ranked by how much the pathway changes."""
+or a recommended option, in the order a patient would ask (``whatif/ranking.py``)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from spinepath.kb.model import KnowledgeBase
 from spinepath.pathway.build import assess
 from spinepath.pathway.model import Pathway
 from spinepath.whatif.compare import compare, size
+from spinepath.whatif.ranking import rank
 from spinepath.whatif.scenario import apply_changes
 
 
@@ -57,9 +58,11 @@ def explore(
     case: Case,
     *,
     pairs: bool = False,
+    limit: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Rank the changes of one fact (and of two, with ``pairs``) that matter for ``case``."""
+    """Rank the changes of one fact (and of two, with ``pairs``: the ``limit`` most useful,
+    of ``pairs_found``) that matter for ``case``."""
     base = assess(case, kb)
     singles = []
     valid: list[tuple[str, Any]] = []
@@ -82,11 +85,11 @@ def explore(
                 progress(1)
             if scenario is not None and matters(scenario["difference"]):
                 doubles.append(scenario)
-    rank = sorted(singles, key=_ranking)
     return {
         "base_stage": base.current_stage,
-        "single_changes": rank,
-        "pairs": sorted(doubles, key=_ranking) if pairs else None,
+        "single_changes": rank(singles),
+        "pairs": rank(doubles)[:limit] if pairs else None,
+        "pairs_found": len(doubles) if pairs else None,
         "tried": len(valid),
     }
 
@@ -105,8 +108,3 @@ def _scenario(
         return None  # a contradictory combination is not a case
     difference = compare(base, assess(changed, kb))
     return {"set": changes, "size": size(difference), "difference": difference}
-
-
-def _ranking(scenario: dict[str, Any]) -> tuple[Any, ...]:
-    # Largest change first; ties in a fixed order of keys and values, for stable output.
-    return (-scenario["size"], repr(sorted(scenario["set"].items())))
