@@ -224,3 +224,12 @@ def test_handout_fits_two_a4_pages_and_page_one_says_what_it_is(tmp_path: Path, 
     flat = " ".join(first.split())
     assert "This is not a diagnosis." in flat
     assert "not yet reviewed by an independent clinician" in flat
+
+
+def test_handout_refuses_the_full_report_options(tmp_path: Path) -> None:
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps(load_teaching_case(CASES[18]).case))
+    for extra in ("--explore", "--evidence"):
+        result = CliRunner().invoke(main, ["report", str(case), "--handout", extra])
+        assert result.exit_code == 2 and "--handout is short by design" in result.output
+        assert not list(Path.cwd().glob("case.report.*"))

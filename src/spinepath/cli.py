@@ -919,6 +919,8 @@ def report(
     from spinepath.render.output import output_path, report_date, write_output
     from spinepath.render.pdf import html_to_pdf, require_weasyprint
 
+    if handout and (with_exploration or show_evidence):
+        raise click.UsageError("--handout is short by design: drop --explore and --evidence")
     date = report_date(date_option)
     case = load_case(case_file)
     if as_pdf:
