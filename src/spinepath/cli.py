@@ -579,16 +579,31 @@ def what_if(
 @main.command()
 @CASE_ARGUMENT
 @click.option("--pairs", is_flag=True, help="Also try every pair of changes (slower).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="With --pairs, show this many pairs, most useful first.",
+)
 @format_option("text", "json", "html")
 @html_output
 def explore(
-    case_file: Path, pairs: bool, output_format: str, output: Path | None, force: bool
+    case_file: Path,
+    pairs: bool,
+    limit: int,
+    output_format: str,
+    output: Path | None,
+    force: bool,
 ) -> None:
     """Find every change of one fact that moves CASE's stage or changes a recommendation.
 
-    Each change is ranked by how much the pathway changes and comes with the
-    rules and passages that make the difference. --pairs also tries changes of
-    two facts at once.
+    Changes come in the order a patient would ask: those that move the case
+    toward surgery, then away from it, then within its stage; in each, facts a
+    patient can change (how long care was tried, whether it helped) before
+    findings only a scan can change. Each comes with the rules and passages that
+    make the difference. --pairs also tries changes of two facts at once and
+    shows the --limit most useful.
 
     \b
     Examples:
@@ -607,9 +622,9 @@ def explore(
     if pairs and sys.stderr.isatty():
         total = pair_count(case, kb)
         with click.progressbar(length=total, label="exploring", file=sys.stderr) as bar:
-            exploration = run_explore(kb, case, pairs=True, progress=bar.update)
+            exploration = run_explore(kb, case, pairs=True, limit=limit, progress=bar.update)
     else:
-        exploration = run_explore(kb, case, pairs=pairs)
+        exploration = run_explore(kb, case, pairs=pairs, limit=limit)
     _print_what_if(kb, output_format, case.label, exploration=exploration, target=(target, force))
 
 
@@ -926,7 +941,7 @@ def schema() -> None:
     "--date",
     "date_option",
     metavar="YYYY-MM-DD",
-    help="Date to print on the report [default: SOURCE_DATE_EPOCH's date, else none].",
+    help="Date to print on the report [default: SOURCE_DATE_EPOCH's date, else today].",
 )
 @click.option(
     "--paper",
@@ -942,6 +957,9 @@ def schema() -> None:
     is_flag=True,
     help="Add a section on the single-fact changes that would change the pathway.",
 )
+@click.option("--handout", is_flag=True, help="A patient handout of at most two pages.")
+@click.option("--patient", metavar="NAME", help="Whom the report is for (printed as given).")
+@click.option("--clinician", metavar="NAME", help="The clinician's name (printed as given).")
 def report(
     case_file: Path,
     output: Path | None,
@@ -951,14 +969,18 @@ def report(
     paper: str,
     show_evidence: bool,
     with_exploration: bool,
+    handout: bool,
+    patient: str | None,
+    clinician: str | None,
 ) -> None:
     """Write the case's pathway as a report to print or hand out: HTML, or PDF with --pdf.
 
     The HTML is one self-contained file (no scripts, nothing fetched), written
     whole or not at all, by default to <CASE stem>.report.html here. An existing
     file is kept unless --force; a path with '..', a missing directory, or a
-    symbolic link in the file's place, is refused. No date is printed unless
-    --date or SOURCE_DATE_EPOCH gives one, so the same case gives the same bytes.
+    symbolic link in the file's place, is refused. The date printed is --date,
+    else SOURCE_DATE_EPOCH's, else today's. --handout writes a two-page patient
+    handout in plain words instead of the full report.
 
     \b
     Examples:
@@ -966,6 +988,7 @@ def report(
       spinepath report case.yaml -o handout.html --date 2026-11-21
       spinepath report case.yaml --pdf --paper letter --force
       spinepath report case.yaml --explore -o with-what-ifs.html
+      spinepath report case.yaml --handout --pdf --patient "A. Patient"
     """
     from spinepath.case import load_case
     from spinepath.kb.loading import load_knowledge
@@ -974,6 +997,8 @@ def report(
     from spinepath.render.output import output_path, report_date, write_output
     from spinepath.render.pdf import html_to_pdf, require_weasyprint
 
+    if handout and (with_exploration or show_evidence):
+        raise click.UsageError("--handout is short by design: drop --explore and --evidence")
     date = report_date(date_option)
     case = load_case(case_file)
     if as_pdf:
@@ -985,14 +1010,23 @@ def report(
         from spinepath.whatif.explore import explore as run_explore
 
         exploration = run_explore(kb, case)
-    html = render_report(
-        assess(case, kb),
-        kb,
-        paper=paper,
-        date=date,
-        show_evidence=show_evidence,
-        exploration=exploration,
-    )
+    if handout:
+        from spinepath.render.handout import render_handout
+
+        html = render_handout(
+            assess(case, kb), kb, paper=paper, date=date, patient=patient, clinician=clinician
+        )
+    else:
+        html = render_report(
+            assess(case, kb),
+            kb,
+            paper=paper,
+            date=date,
+            show_evidence=show_evidence,
+            exploration=exploration,
+            patient=patient,
+            clinician=clinician,
+        )
     write_output(target, html_to_pdf(html) if as_pdf else html.encode("utf-8"), force=force)
     click.echo(str(target))
 

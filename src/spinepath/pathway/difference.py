@@ -95,13 +95,20 @@ class Scenario(_Result):
     set: dict[str, Any]
     size: int
     difference: Difference
+    #: Whether the change moves the current stage toward surgery, away from it, or not.
+    direction: Literal["toward_surgery", "away_from_surgery", "within_stage"]
+    #: Who can change its facts: the patient, a scan or examination, or nobody (history).
+    kind: Literal["patient", "scan", "history"]
 
 
 class Exploration(_Result):
-    """The changes of one fact (and, on request, of two) that matter, largest first."""
+    """The changes of one fact (and, on request, of two) that matter, most useful first
+    (the order of ``whatif/ranking.py``)."""
 
     base_stage: StageId
     single_changes: list[Scenario]
     pairs: list[Scenario] | None
+    #: With pairs: how many pairs matter (``pairs`` holds the most useful of them).
+    pairs_found: int | None
     #: How many single changes were valid cases (and so tried).
     tried: int

@@ -1,5 +1,5 @@
 """Explore: every single-fact change (and, on request, pairs) that changes the current stage
-or a recommended option, ranked by how much the pathway changes."""
+or a recommended option, in the order a patient would ask (``whatif/ranking.py``)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from spinepath.pathway.build import assess
 from spinepath.pathway.difference import Exploration, Scenario
 from spinepath.pathway.model import Pathway
 from spinepath.whatif.compare import compare
+from spinepath.whatif.ranking import direction, kind, rank
 from spinepath.whatif.scenario import apply_changes
 
 
@@ -51,9 +52,11 @@ def explore(
     case: Case,
     *,
     pairs: bool = False,
+    limit: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Exploration:
-    """Rank the changes of one fact (and of two, with ``pairs``) that matter for ``case``."""
+    """Rank the changes of one fact (and of two, with ``pairs``: the ``limit`` most useful,
+    of ``pairs_found``) that matter for ``case``."""
     base = assess(case, kb)
     singles = []
     valid: list[tuple[str, Any]] = []
@@ -76,11 +79,11 @@ def explore(
                 progress(1)
             if scenario is not None and scenario.difference.matters():
                 doubles.append(scenario)
-    rank = sorted(singles, key=_ranking)
     return Exploration(
         base_stage=base.current_stage,
-        single_changes=rank,
-        pairs=sorted(doubles, key=_ranking) if pairs else None,
+        single_changes=rank(singles),
+        pairs=rank(doubles)[:limit] if pairs else None,
+        pairs_found=len(doubles) if pairs else None,
         tried=len(valid),
     )
 
@@ -98,9 +101,10 @@ def _scenario(
     except CaseError:
         return None  # a contradictory combination is not a case
     difference = compare(base, assess(changed, kb))
-    return Scenario(set=changes, size=difference.size(), difference=difference)
-
-
-def _ranking(scenario: Scenario) -> tuple[Any, ...]:
-    # Largest change first; ties in a fixed order of keys and values, for stable output.
-    return (-scenario.size, repr(sorted(scenario.set.items())))
+    return Scenario(
+        set=changes,
+        size=difference.size(),
+        difference=difference,
+        direction=direction(difference),
+        kind=kind(changes),
+    )
