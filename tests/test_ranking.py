@@ -45,7 +45,7 @@ def test_toward_surgery_first(kb: KnowledgeBase) -> None:
 def test_rank_breaks_ties_by_size() -> None:
     def scenario(key: str, size: int, moves: int) -> Scenario:
         # Only what the order reads: the difference itself plays no part in it.
-        way = "within_stage" if not moves else "toward_surgery" if moves > 0 else "away_from_surgery"
+        way = {1: "toward_surgery", -1: "away_from_surgery", 0: "within_stage"}[moves]
         return Scenario.model_construct(set={key: 1}, size=size, direction=way, kind=kind({key: 1}))
 
     ranked = rank(
