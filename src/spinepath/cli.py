@@ -992,5 +992,9 @@ def _sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+from spinepath.web.command import serve  # noqa: E402 - its own module (docs/web.md)
+
+main.add_command(serve)
+
 if __name__ == "__main__":  # pragma: no cover - `python -m spinepath.cli`
     main()
