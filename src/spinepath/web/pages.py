@@ -10,6 +10,7 @@ the pages only frame them. Everything from a case is escaped (jinja2 autoescape)
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 from urllib.parse import urlencode
@@ -69,7 +70,8 @@ def body_of(document: str) -> str:
 
     Its ``<style>`` stays behind: the pages load the same style sheet from ``/report.css``,
     so the policy needs no inline style. Its ``<main>`` becomes a ``<div>``: a page has
-    one main landmark, the page's own.
+    one main landmark, the page's own. Its few ``style`` attributes go (the policy
+    allows no inline style; they only adjust a margin).
     """
     start = document.index("<body>") + len("<body>")
     body = document[start : document.rindex("</body>")]
@@ -77,7 +79,8 @@ def body_of(document: str) -> str:
         body = body.replace('<main class="page">', '<div class="page">').replace(
             "</main>", "</div>"
         )
-    return body
+    # Autoescaping writes every quote inside an attribute as &#34;, so this cannot cut one.
+    return re.sub(r' style="[^"]*"', "", body)
 
 
 def _pairs(request: Request) -> list[tuple[str, str]]:
@@ -100,14 +103,18 @@ def _questions(kb: Any) -> list[dict[str, Any]]:
             continue
         number = session.is_number(key)
         choices = [] if number else [(words, forms.spelled(v)) for words, v in session.choices(key)]
-        not_sure = UNKNOWN if UNKNOWN in (allowed_values(key) or ()) or number else ""
+        # "Not sure" leaves the fact not stated, which the pathway reads as unknown; a
+        # stated "unknown" would contradict a fact that depends on another (such as
+        # large_lamina_removal without an earlier discectomy).
+        has_unknown = UNKNOWN in (allowed_values(key) or ())
         shown.append(
             {
                 "key": key,
                 "text": question.question,
                 "terms": session.terms(key),
                 "choices": choices,
-                "not_sure": not_sure,
+                "not_sure": "",
+                "has_unknown": has_unknown,
                 "bounds": number_bounds(key) if number else None,
             }
         )
@@ -370,8 +377,8 @@ def _what_if_fields(
             values = [(str(n), str(n)) for n in range(low, min(high, 60) + 1)]
         else:
             values = [(value, words) for words, value in question["choices"]]
-            if question["not_sure"]:
-                values.append((question["not_sure"], "not sure"))
+            if question["has_unknown"]:
+                values.append(("unknown", "not sure"))
         values = [(value, words) for value, words in values if value != current]
         if current:
             values.append((forms.NOT_STATED, "not stated"))
