@@ -22,7 +22,7 @@ SOURCE = "case"
 NONE_OF_THESE = "none"
 NOT_STATED = "null"
 #: Query parameters that are not case keys: the page's own.
-PAGE_PARAMETERS = ("step", "how", "why_not")
+PAGE_PARAMETERS = ("step", "how", "why_not", "go_on")
 #: A what-if's new value of KEY is sent as ``to.KEY``.
 CHANGE_PREFIX = "to."
 

@@ -167,14 +167,17 @@ def questions_step(request: Request) -> HTMLResponse:
     problems: list[str] = []
     if flags and forms.NONE_OF_THESE in flags:
         problems.append("red_flags: 'none of these' and a warning sign cannot both be ticked")
-    elif flags and request.query_params.get("go_on") != "yes":
-        session = Consultation(kb, answers={"red_flags": flags})
-        try:
-            alert = session.emergency()
+    elif flags:
+        from spinepath.case.loading import validate_case
+        from spinepath.consult.session import PROBE_ONSET
+
+        try:  # the flags as consult checks a resumed file: valid before anything else
+            validate_case({"onset": PROBE_ONSET, "red_flags": flags}, source=forms.SOURCE)
         except CaseError as error:
             problems += error.problems
         else:
-            if alert is not None:
+            alert = Consultation(kb, answers={"red_flags": flags}).emergency()
+            if alert is not None and request.query_params.get("go_on") != "yes":
                 return page("emergency.html.j2", alert=alert, pairs=pairs)
     return _questions_page(kb, pairs, problems, 422 if problems else 200)
 
