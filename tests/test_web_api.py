@@ -249,6 +249,13 @@ def test_bad_what_if_is_422(client: TestClient, body: Any, expected: list[str] |
             ["why_not: option 'fusoin' is not a treatment id (did you mean 'fusion'?)"],
         ),
         (
+            {"case": {"onset": "chronic"}, "how": "fusion"},
+            [
+                "fusion: no rule concluded anything about it for this case "
+                "(see: spinepath explain CASE --why-not fusion)"
+            ],
+        ),
+        (
             {"case": {"onset": "later"}, "how": 3},
             [
                 "case: onset: must be one of acute, chronic, acute_on_chronic (got 'later')",

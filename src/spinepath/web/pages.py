@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from spinepath.case.model import Case
-from spinepath.errors import CaseError
+from spinepath.errors import CaseError, SpinepathError
 from spinepath.web import forms
 
 router = APIRouter(include_in_schema=False)
@@ -338,11 +338,11 @@ def explain_page(request: Request) -> HTMLResponse:
     problems: list[str] = []
     try:
         option_id = treatment_id(kb, request.query_params.get(kind, ""), kind.replace("_", "-"))
-    except CaseError as error:
-        problems = error.problems
-    else:
         pathway = assess(case, kb)
         explanation = (how if kind == "how" else why_not)(kb, pathway, option_id)
+    except SpinepathError as error:  # a wrong id, or no verdict to explain
+        problems = error.problems
+    else:
         text = render_explanation(kb, kind, explanation)
     return page(
         "explain.html.j2",
