@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -242,3 +243,159 @@ def test_example_pdf_is_current(tmp_path: Path) -> None:
         assert squeeze(pdf_text(committed)) == squeeze(pdf_text(tmp_path / name)), (
             f"reports/{name} is stale: run .venv/bin/python tools/make_reports.py"
         )
+
+
+# --- Accessibility (axe-core) and layout, in Chromium driven by Playwright -----------------
+
+#: Teaching cases whose pages between them show every part of the templates: a surgical
+#: case (ladder, fusion cautions), an urgent red flag (alert block), a first visit.
+AXE_CASES = ("19_surgical_fusion", "22_red_flag_cauda_equina", "01_chronic_new_case")
+#: A desktop window and the narrowest phone WCAG asks for (reflow at 320 CSS px).
+WIDTHS = (1240, 320)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from tests.browser_support import chromium_browser
+
+    with chromium_browser() as launched:
+        yield launched
+
+
+def _case_file(tmp_path: Path, name: str) -> Path:
+    from spinepath.kb.teaching import load_teaching_case
+
+    case = tmp_path / f"{name}.json"
+    case.write_text(json.dumps(load_teaching_case(knowledge_dir() / "cases" / f"{name}.yaml").case))
+    return case
+
+
+def html_outputs(tmp_path: Path) -> dict[str, Path]:
+    """Every kind of HTML page spinepath writes, for a few teaching cases."""
+    pages: dict[str, Path] = {}
+    for name in AXE_CASES:
+        case = _case_file(tmp_path, name)
+        for kind, args in {
+            "report": ["report", str(case), "--date", "2026-11-21"],
+            "handout": ["report", str(case), "--handout", "--date", "2026-11-21"],
+        }.items():
+            out = tmp_path / f"{kind}-{name}.html"
+            result = CliRunner().invoke(main, [*args, "-o", str(out)])
+            assert result.exit_code == 0, result.output
+            pages[out.stem] = out
+    case = _case_file(tmp_path, "19_surgical_fusion")
+    for kind, args in {
+        "what-if": ["what-if", str(case), "--set", "conservative_care=helped"],
+        "explore": ["explore", str(case)],
+    }.items():
+        out = tmp_path / f"{kind}.html"
+        result = CliRunner().invoke(main, [*args, "--format", "html", "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        pages[kind] = out
+    return pages
+
+
+def test_axe_finds_nothing(tmp_path: Path, browser: Any) -> None:
+    """axe-core (WCAG A/AA and best practices) reports no violation of any impact on any
+    kind of HTML page, on a desktop window and on a 320 px phone."""
+    from tests.browser_support import axe_problems, axe_results, open_page
+
+    problems = []
+    for name, html in html_outputs(tmp_path).items():
+        for width in WIDTHS:
+            page = open_page(browser, html, width=width)
+            problems += [
+                f"{name} at {width} px: {line}" for line in axe_problems(axe_results(page))
+            ]
+            page.close()
+    assert not problems, "\n".join(problems)
+
+
+#: For every verdict badge, its box and the box of the table cell or block that holds it;
+#: and how wide the document is. Measured by the browser's own layout.
+BOXES = """() => {
+  const boxes = [];
+  for (const badge of document.querySelectorAll('.badge')) {
+    const holder = badge.closest('td, th, li, .option-head, p');
+    const b = badge.getBoundingClientRect(), h = holder.getBoundingClientRect();
+    const next = holder.tagName === 'TD' ? holder.nextElementSibling : null;
+    const n = next ? next.getBoundingClientRect() : null;
+    boxes.push({text: badge.textContent, badge: [b.left, b.right], holder: [h.left, h.right],
+                next: n ? [n.left, n.right] : null});
+  }
+  return {boxes, scroll: document.documentElement.scrollWidth, width: window.innerWidth};
+}"""
+
+
+def test_layout_nothing_overlaps(tmp_path: Path, browser: Any) -> None:
+    """In every HTML page at every width, each verdict badge lies inside the cell that holds
+    it and clear of the next cell (the what-if table once printed "RECOMMENDEDWith both"),
+    and nothing makes the page wider than the window (the facts grid once did at 320 px)."""
+    from tests.browser_support import open_page
+
+    faults = []
+    for name, html in html_outputs(tmp_path).items():
+        for width in (*WIDTHS, 800):
+            page = open_page(browser, html, width=width)
+            layout = page.evaluate(BOXES)
+            page.close()
+            if layout["scroll"] > layout["width"]:
+                faults.append(f"{name} at {width} px is {layout['scroll']} px wide")
+            for box in layout["boxes"]:
+                where = f"{name} at {width} px: badge {box['text']!r}"
+                (left, right), (h_left, h_right) = box["badge"], box["holder"]
+                if left < h_left - 0.5 or right > h_right + 0.5:
+                    faults.append(f"{where} leaves its cell")
+                if box["next"] and right > box["next"][0] + 0.5:
+                    faults.append(
+                        f"{name} at {width} px: badge {box['text']!r} overlaps the next cell"
+                    )
+    assert not faults, "\n".join(sorted(set(faults)))
+
+
+# --- Tagged PDFs, and the full report's last page ------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["report", "handout"])
+def test_pdf_is_tagged(tmp_path: Path, kind: str) -> None:
+    """PDF/UA: the PDF carries a structure tree (headings, paragraphs) a screen reader
+    follows, and says so (pdfinfo's "Tagged: yes")."""
+    weasyprint_or_skip()
+    pdf = write_report(tmp_path, "--pdf", *(["--handout"] if kind == "handout" else []))
+    info = subprocess.run(
+        [tool("pdfinfo"), str(pdf)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=PROCESS_TIMEOUT,
+    ).stdout
+    assert re.search(r"^Tagged:\s+yes$", info, re.M), info
+    tree = subprocess.run(
+        [tool("pdfinfo"), "-struct", str(pdf)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=PROCESS_TIMEOUT,
+    ).stdout
+    assert tree.lstrip().startswith("Document")
+    for role in ("H1", "H2", "P", "L"):
+        assert re.search(rf"^\s+{role} ", tree, re.M), f"no {role} in the tag tree"
+
+
+def test_last_page_is_not_the_disclaimer_alone(tmp_path: Path) -> None:
+    """The printed report ends with more than its closing disclaimer on the last page."""
+    weasyprint_or_skip()
+    pdf = write_report(tmp_path, "--pdf")
+    pages, _ = pdf_pages(pdf)
+    last = subprocess.run(
+        [tool("pdftotext"), "-f", str(pages), "-l", str(pages), "-enc", "UTF-8", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=PROCESS_TIMEOUT,
+    ).stdout
+    rest = squeeze(last)
+    pathway = demo_pathway()
+    for known in (pathway.disclaimer, "NOT A DIAGNOSIS.", LABEL, f"Page {pages} of {pages}"):
+        rest = rest.replace(squeeze(known), "")
+    assert len(rest) > 300, f"the last page holds little but the disclaimer: {last!r}"

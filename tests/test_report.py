@@ -3,6 +3,7 @@ determinism, output-path rules, and the example reports in reports/ being curren
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import re
 import sys
@@ -161,7 +162,7 @@ def test_report_is_deterministic_and_undated_by_default(fusion: Pathway, kb: Kno
 
 
 def test_report_date_rules() -> None:
-    assert report_date(None, {}) is None
+    assert report_date(None, {}, today=dt.date(2026, 12, 3)) == "2026-12-03"  # today by default
     assert report_date(None, {"SOURCE_DATE_EPOCH": "0"}) == "1970-01-01"
     assert report_date(None, {"SOURCE_DATE_EPOCH": "1795305600"}) == "2026-11-22"
     assert report_date("2026-02-03", {"SOURCE_DATE_EPOCH": "0"}) == "2026-02-03"

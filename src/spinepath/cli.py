@@ -847,7 +847,7 @@ def schema() -> None:
     "--date",
     "date_option",
     metavar="YYYY-MM-DD",
-    help="Date to print on the report [default: SOURCE_DATE_EPOCH's date, else none].",
+    help="Date to print on the report [default: SOURCE_DATE_EPOCH's date, else today].",
 )
 @click.option(
     "--paper",
@@ -863,6 +863,11 @@ def schema() -> None:
     is_flag=True,
     help="Add a section on the single-fact changes that would change the pathway.",
 )
+@click.option(
+    "--handout", is_flag=True, help="A patient handout of at most two pages instead."
+)
+@click.option("--patient", metavar="NAME", help="Whom the report is for (printed as given).")
+@click.option("--clinician", metavar="NAME", help="The clinician's name (printed as given).")
 @reports_errors
 def report(
     case_file: Path,
@@ -873,14 +878,18 @@ def report(
     paper: str,
     show_evidence: bool,
     with_exploration: bool,
+    handout: bool,
+    patient: str | None,
+    clinician: str | None,
 ) -> None:
     """Write the case's pathway as a report to print or hand out: HTML, or PDF with --pdf.
 
     The HTML is one self-contained file (no scripts, nothing fetched), written
     whole or not at all, by default to <CASE stem>.report.html here. An existing
     file is kept unless --force; a path with '..', a missing directory, or a
-    symbolic link in the file's place, is refused. No date is printed unless
-    --date or SOURCE_DATE_EPOCH gives one, so the same case gives the same bytes.
+    symbolic link in the file's place, is refused. The date printed is --date,
+    else SOURCE_DATE_EPOCH's, else today's. --handout writes a two-page patient
+    handout in plain words instead of the full report.
 
     \b
     Examples:
@@ -888,6 +897,7 @@ def report(
       spinepath report case.yaml -o handout.html --date 2026-11-21
       spinepath report case.yaml --pdf --paper letter --force
       spinepath report case.yaml --explore -o with-what-ifs.html
+      spinepath report case.yaml --handout --pdf --patient "A. Patient"
     """
     from spinepath.case import load_case
     from spinepath.kb.loading import load_knowledge
@@ -907,14 +917,23 @@ def report(
         from spinepath.whatif.explore import explore as run_explore
 
         exploration = run_explore(kb, case)
-    html = render_report(
-        run(case, kb),
-        kb,
-        paper=paper,
-        date=date,
-        show_evidence=show_evidence,
-        exploration=exploration,
-    )
+    if handout:
+        from spinepath.render.handout import render_handout
+
+        html = render_handout(
+            run(case, kb), kb, paper=paper, date=date, patient=patient, clinician=clinician
+        )
+    else:
+        html = render_report(
+            run(case, kb),
+            kb,
+            paper=paper,
+            date=date,
+            show_evidence=show_evidence,
+            exploration=exploration,
+            patient=patient,
+            clinician=clinician,
+        )
     write_output(target, html_to_pdf(html) if as_pdf else html.encode("utf-8"), force=force)
     click.echo(str(target))
 

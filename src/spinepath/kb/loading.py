@@ -461,6 +461,11 @@ class _Context:
             if option not in self.treatments
         ]
         problems += [
+            f"then.caution.concerns: {name} is not a treatment or stage id"
+            for name in (then.caution.concerns if then.caution else ())
+            if name not in self.treatments and name not in self.stage_ids
+        ]
+        problems += [
             f"then.missing_facts: {fact} is not a case fact"
             for fact in then.missing_facts
             if fact not in CASE_KEYS

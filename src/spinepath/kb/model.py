@@ -253,8 +253,15 @@ class GuidelineNote(Strict):
 
 
 class Caution(Strict):
+    """A warning from the sources. ``concerns`` names the options it undercuts (treatment
+    ids, or stage ids for every option of a stage): every output shows the caution next to
+    them. A ``headline`` replaces "Current stage: ..." at the head of every output when the
+    caution fires and no alert comes first (e.g. the surgical stage with no operation)."""
+
     id: str = Field(pattern=r"^[a-z_]+$")
     text: str
+    concerns: tuple[str, ...] = ()
+    headline: str | None = None
 
 
 AlertLevel = Literal["emergency", "urgent", "screen"]

@@ -58,12 +58,19 @@ def build_pathway(kb: KnowledgeBase, inference: Inference) -> Pathway:
     options = _options(kb, firings, statuses, facts)
     alerts = _alerts(firings)
     current_name = next(stage.name for stage in kb.stages if stage.id == current)
+    cautions = _cautions(kb, firings, options)
     stages = [
         StageResult(
             id=stage.id,
             name=stage.name,
             status=statuses[stage.id],
-            options=[options[t.id] for t in stage.treatments if t.id in options],
+            options=[
+                options[t.id].model_copy(
+                    update={"cautions": [c.id for c in cautions if t.id in c.concerns]}
+                )
+                for t in stage.treatments
+                if t.id in options
+            ],
             guideline_notes=[n for n in kb.guideline_notes if n.stage == stage.id],
         )
         for stage in kb.stages
@@ -78,10 +85,10 @@ def build_pathway(kb: KnowledgeBase, inference: Inference) -> Pathway:
         case=inference.case.model_dump(mode="json"),
         red_flag_screen=kb.red_flag_screen(inference.case.red_flags),
         alerts=alerts,
-        headline=alerts[0].headline if alerts else f"Current stage: {current_name}",
+        headline=_headline(alerts, firings, current_name),
         current_stage=current,
         stages=stages,
-        cautions=_cautions(firings),
+        cautions=cautions,
         missing_facts=_missing_facts(firings),
         trace=[
             TraceStep(rule=f.rule.id, stage=f.rule.stage, matched=f.matched, concluded=f.concluded)
@@ -207,19 +214,39 @@ def _alerts(firings: list[Firing]) -> list[AlertNote]:
     return sorted(alerts, key=lambda a: ALERT_LEVELS.index(a.level))
 
 
-def _cautions(firings: list[Firing]) -> list[CautionNote]:
+def _cautions(
+    kb: KnowledgeBase, firings: list[Firing], options: dict[str, Option]
+) -> list[CautionNote]:
+    """The cautions that fired, in knowledge-base order, each with the ids of the options it
+    undercuts that this pathway shows (a stage id in ``concerns`` stands for every option of
+    that stage)."""
+    stage_of = {t.id: stage.id for stage in kb.stages for t in stage.treatments}
     notes: dict[str, CautionNote] = {}
     for firing in sorted(firings, key=lambda f: f.rule.position):
         caution = firing.rule.then.caution
         if caution and caution.id not in notes:
+            names = set(caution.concerns)
             notes[caution.id] = CautionNote(
                 id=caution.id,
                 text=" ".join(caution.text.split()),
                 rule=firing.rule.id,
                 stage=firing.rule.stage,
                 citations=list(firing.rule.citations),
+                concerns=[o for o in options if o in names or stage_of[o] in names],
             )
     return list(notes.values())
+
+
+def _headline(alerts: list[AlertNote], firings: list[Firing], current_name: str) -> str:
+    """What every output says first: an alert, else a caution's headline (the surgical stage
+    reached with no operation that fits), else where the case stands."""
+    if alerts:
+        return alerts[0].headline
+    for firing in sorted(firings, key=lambda f: f.rule.position):
+        caution = firing.rule.then.caution
+        if caution and caution.headline:
+            return " ".join(caution.headline.split())
+    return f"Current stage: {current_name}"
 
 
 def _missing_facts(firings: list[Firing]) -> list[MissingFact]:

@@ -57,6 +57,9 @@ class Option(_Out):
     contested: bool
     #: Rules that held the verdict down (a fact not stated, a case the sources do not cover).
     capped_by: list[str]
+    #: Ids of the pathway's cautions that undercut this option (the caution's ``concerns`` in
+    #: the knowledge base): every output shows them next to the option.
+    cautions: list[str] = []
 
 
 class StageResult(_Out):
@@ -74,6 +77,8 @@ class CautionNote(_Out):
     rule: str
     stage: StageId
     citations: list[SeedCitation | GuidelineCitation]
+    #: Ids of the options in this pathway that the caution undercuts.
+    concerns: list[str] = []
 
 
 class AlertNote(_Out):
@@ -112,7 +117,8 @@ class Pathway(_Out):
     red_flag_screen: Literal["emergency", "urgent", "none", "not_asked"]
     #: Emergencies, urgent referrals and screening steps, most pressing first.
     alerts: list[AlertNote]
-    #: The one line every output puts first: the top alert's headline, or the current stage.
+    #: The one line every output puts first: the top alert's headline, else the headline of a
+    #: caution that must come first (no operation fits), else the current stage.
     headline: str
     current_stage: StageId
     stages: list[StageResult]

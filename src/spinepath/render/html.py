@@ -204,6 +204,8 @@ def render_report(
     date: str | None = None,
     show_evidence: bool = False,
     exploration: dict[str, Any] | None = None,
+    patient: str | None = None,
+    clinician: str | None = None,
 ) -> str:
     """The pathway as one self-contained HTML document.
 
@@ -239,6 +241,8 @@ def render_report(
             references=references.entries(),
             paper=PAPER_SIZES[paper],
             date=date,
+            patient=patient,
+            clinician=clinician,
             show_evidence=show_evidence,
             exploration=exploration,
             changes=changes,

@@ -20,8 +20,8 @@ Output path (``spinepath report``, and the case file ``spinepath consult`` saves
   the umask gives; ``--force`` keeps the mode of the file it replaces.
 
 Date: ``--date YYYY-MM-DD`` if given, else the UTC date of ``SOURCE_DATE_EPOCH``
-if set, else no date is printed at all; the wall clock is never read, so the same
-case always gives the same bytes.
+if set, else today's date (UTC): a printed report says when it was made. Pin it with
+either to get the same bytes on another day (the tests do).
 """
 
 from __future__ import annotations
@@ -111,8 +111,13 @@ def write_output(path: Path, data: bytes, *, force: bool) -> None:
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def report_date(option: str | None, environ: Mapping[str, str] | None = None) -> str | None:
-    """The date to print: ``--date``, else ``SOURCE_DATE_EPOCH``, else none."""
+def report_date(
+    option: str | None,
+    environ: Mapping[str, str] | None = None,
+    today: dt.date | None = None,
+) -> str:
+    """The date to print: ``--date``, else ``SOURCE_DATE_EPOCH``, else ``today`` (by
+    default the UTC date now)."""
     environ = os.environ if environ is None else environ
     if option is not None:
         try:
@@ -123,7 +128,7 @@ def report_date(option: str | None, environ: Mapping[str, str] | None = None) ->
             raise OutputError(f"--date: must be a date as YYYY-MM-DD (got {option!r})") from None
     epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not epoch:
-        return None
+        return (today or dt.datetime.now(tz=dt.timezone.utc).date()).isoformat()
     try:
         seconds = int(epoch)
         if seconds < 0:

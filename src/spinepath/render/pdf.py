@@ -42,8 +42,13 @@ def _no_fetching(url: str, *args: Any, **kwargs: Any) -> NoReturn:
     raise ValueError(f"spinepath reports load nothing from outside (asked for {url[:80]!r})")
 
 
+#: PDF/UA-1: a tagged PDF (structure tree, reading order, alternative texts, document
+#: language), so that a screen reader can read the report; the layout is unchanged.
+PDF_VARIANT = "pdf/ua-1"
+
+
 def html_to_pdf(html: str) -> bytes:
-    """Print the self-contained HTML report to PDF bytes."""
+    """Print the self-contained HTML report to tagged (PDF/UA-1) PDF bytes."""
     weasyprint = require_weasyprint()
     document = weasyprint.HTML(string=html, url_fetcher=_no_fetching)
-    return bytes(document.write_pdf())
+    return bytes(document.write_pdf(pdf_variant=PDF_VARIANT))
