@@ -95,10 +95,11 @@ def test_a_patient_fills_the_form_toggles_a_what_if_and_downloads(
     download.value.save_as(saved)
     text = saved.read_text(encoding="utf-8")
     assert "onset: chronic" in text and "facet_arthritis: true" in text
-    with page.expect_download() as download:
-        page.get_by_role("link", name="Report (HTML)").click()
-    download.value.save_as(tmp_path / "report.html")
-    assert "My &lt;back&gt; pain" in (tmp_path / "report.html").read_text(encoding="utf-8")
+    for name, file in (("Report (HTML)", "report.html"), ("Handout (HTML)", "handout.html")):
+        with page.expect_download() as download:
+            page.get_by_role("link", name=name).click()
+        download.value.save_as(tmp_path / file)
+        assert "My &lt;back&gt; pain" in (tmp_path / file).read_text(encoding="utf-8")
     assert page.blocked == []
 
 

@@ -19,6 +19,7 @@ from spinepath.case.loading import parse_case, validate_case
 from spinepath.cli import main
 from spinepath.kb.teaching import load_teaching_cases
 from spinepath.pathway.build import assess
+from spinepath.render.handout import render_handout
 from spinepath.render.html import render_report
 from spinepath.web import forms
 from spinepath.web.app import create_app
@@ -140,7 +141,13 @@ def test_the_pathway_page_shows_the_report_and_offers_what_if_and_downloads() ->
     assert f"<h1>{pathway.case['label']}</h1>" in response.text
     for option in pathway.stage(pathway.current_stage).options:  # type: ignore[union-attr]
         assert option.name in response.text
-    for link in ("/download/report.html?", "/download/case.yaml?", "/what-if?", "/explore?"):
+    for link in (
+        "/download/report.html?",
+        "/download/handout.html?",
+        "/download/case.yaml?",
+        "/what-if?",
+        "/explore?",
+    ):
         assert link in response.text
     assert response.text.count('<select name="to.') >= 19
     assert "<style" not in response.text  # the reports' style sheet is /report.css
@@ -161,9 +168,14 @@ def test_downloads_are_the_cli_files(tmp_path: Any, monkeypatch: pytest.MonkeyPa
     teaching = next(t for t in TEACHING if t.file == "01_chronic_new_case.yaml")
     case = validate_case(teaching.case)
     pairs = forms.query_of(case)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")  # as the CLI, the date it gives
     report = get("/download/report.html", pairs)
     assert report.headers["content-disposition"] == 'attachment; filename="spinepath-report.html"'
-    assert report.text == render_report(assess(case), _kb())
+    assert report.text == render_report(assess(case), _kb(), date="2025-12-01")
+    handout = get("/download/handout.html", pairs)
+    assert handout.headers["content-disposition"].endswith('filename="spinepath-handout.html"')
+    assert handout.text == render_handout(assess(case), _kb(), date="2025-12-01")
+    assert get("/download/other.html", pairs).status_code == 404
     case_file = get("/download/case.yaml", pairs)
     assert case_file.headers["content-disposition"].endswith('filename="spinepath-case.yaml"')
     assert parse_case(case_file.text) == case
@@ -250,3 +262,12 @@ def test_serve_refuses_a_bad_port(started: dict[str, Any]) -> None:
     result = CliRunner().invoke(main, ["serve", "--port", "70000"])
     assert result.exit_code == 2 and "--port" in result.stderr
     assert started == {}
+
+
+@pytest.mark.parametrize("kind", ["report", "handout"])
+def test_pdf_downloads(kind: str) -> None:
+    pytest.importorskip("weasyprint")  # in the test extra, so CI always runs this
+    response = get(f"/download/{kind}.pdf", [("onset", "chronic"), ("red_flags", "none")])
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")

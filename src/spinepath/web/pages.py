@@ -24,6 +24,8 @@ from spinepath.web import forms
 
 router = APIRouter(include_in_schema=False)
 HTML = "text/html; charset=utf-8"
+#: What can be downloaded as HTML or PDF: ``spinepath report`` and ``report --handout``.
+DOCUMENTS = ("report", "handout")
 
 
 @cache
@@ -430,23 +432,38 @@ def _download(data: bytes | str, media_type: str, name: str) -> Response:
     )
 
 
-@router.get("/download/report.html")
-def download_report(request: Request) -> Response:
+def _document(case: Case, kind: str) -> str:
+    """The full report or the handout, as ``spinepath report [--handout]`` writes it
+    (dated as the CLI dates it: SOURCE_DATE_EPOCH's date, else today's)."""
     from spinepath.pathway.build import assess
+    from spinepath.render.output import report_date
+
+    kb = _kb()
+    pathway = assess(case, kb)
+    date = report_date(None)
+    if kind == "handout":
+        from spinepath.render.handout import render_handout
+
+        return render_handout(pathway, kb, date=date)
     from spinepath.render.html import render_report
 
+    return render_report(pathway, kb, date=date)
+
+
+@router.get("/download/{kind}.html")
+def download_html(request: Request, kind: str) -> Response:
+    if kind not in DOCUMENTS:
+        return not_found(request)
     case = _case_or_form(request)
     if isinstance(case, HTMLResponse):
         return case
-    kb = _kb()
-    return _download(render_report(assess(case, kb), kb), HTML, "spinepath-report.html")
+    return _download(_document(case, kind), HTML, f"spinepath-{kind}.html")
 
 
-@router.get("/download/report.pdf")
-def download_pdf(request: Request) -> Response:
-    from spinepath.pathway.build import assess
-    from spinepath.render.html import render_report
-
+@router.get("/download/{kind}.pdf")
+def download_pdf(request: Request, kind: str) -> Response:
+    if kind not in DOCUMENTS:
+        return not_found(request)
     case = _case_or_form(request)
     if isinstance(case, HTMLResponse):
         return case
@@ -463,9 +480,14 @@ def download_pdf(request: Request) -> Response:
         )
     from spinepath.render.pdf import html_to_pdf
 
-    kb = _kb()
-    pdf = html_to_pdf(render_report(assess(case, kb), kb))
-    return _download(pdf, "application/pdf", "spinepath-report.pdf")
+    pdf = html_to_pdf(_document(case, kind))
+    return _download(pdf, "application/pdf", f"spinepath-{kind}.pdf")
+
+
+def not_found(request: Request) -> Response:
+    from spinepath.web.api import problems_response
+
+    return problems_response([f"{request.url.path}: no such page"], 404)
 
 
 @router.get("/download/case.yaml")
