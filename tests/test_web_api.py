@@ -347,3 +347,13 @@ def test_nothing_is_written_and_no_case_is_logged(
         assert client.post("/api/v1/assess", json={**case, "pain_score": 40}).status_code == 422
     assert list(tmp_path.iterdir()) == []
     assert label not in caplog.text
+
+
+def test_the_docs_show_the_api_answer_to_a_bad_case(client: TestClient) -> None:
+    from tests.helpers import REPO
+
+    page = (REPO / "docs" / "web.md").read_text(encoding="utf-8")
+    shown = re.search(r"```json\n(.*?)\n```", page, re.S)
+    assert shown is not None
+    body = {"onset": "sudden", "pain_score": 11}
+    assert client.post("/api/v1/assess", json=body).json() == json.loads(shown.group(1))
