@@ -271,3 +271,24 @@ def test_pdf_downloads(kind: str) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/case",
+        "/case/questions?red_flags=none",
+        "/case/questions?red_flags=cauda_equina",
+        "/pathway?onset=chronic",
+        "/what-if?onset=chronic",
+        "/explore?onset=chronic",
+        "/walkthrough?onset=chronic",
+        "/explain?onset=chronic&how=physical_therapy",
+        "/api/docs",
+    ],
+)
+def test_every_page_says_it_is_not_a_diagnosis(path: str) -> None:
+    response = CLIENT.get(path)
+    assert response.status_code == 200
+    assert "<strong>Not a diagnosis.</strong>" in response.text

@@ -379,7 +379,10 @@ def _what_if_fields(
         current = forms.current_value(case, key)
         if question["bounds"] is not None:
             low, high = question["bounds"]
-            values = [(str(n), str(n)) for n in range(low, min(high, 60) + 1)]
+            # A short scale in full; a long one at the edges of the bands the knowledge
+            # base reads it in (the values that can change the pathway, as explore tries).
+            numbers = range(low, high + 1) if high - low <= 10 else kb.band_edges(key)
+            values = [(str(n), str(n)) for n in numbers]
         else:
             values = [(value, words) for words, value in question["choices"]]
             if question["has_unknown"]:
