@@ -27,6 +27,7 @@ from spinepath import __version__
 from spinepath.batch import batch
 from spinepath.errors import SpinepathError
 from spinepath.interop.commands import export
+from spinepath.web.command import serve
 
 if TYPE_CHECKING:  # imported when completing only, to keep every start fast
     from click.shell_completion import CompletionItem
@@ -1098,6 +1099,7 @@ def _sigterm_raises() -> Iterator[None]:
 
 main.add_command(batch)
 main.add_command(export)
+main.add_command(serve)
 
 if __name__ == "__main__":  # pragma: no cover - `python -m spinepath.cli`
     main()
