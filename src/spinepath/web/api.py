@@ -75,7 +75,12 @@ def _openapi(body_schema: dict[str, Any], result: str) -> dict[str, Any]:
 
 
 def problems_response(problems: list[str], status: int = 422) -> Response:
-    return Response(json.dumps({"errors": problems}, ensure_ascii=False) + "\n", status, None, JSON)
+    """One entry per problem, worded as the CLI words it: a key from the case cannot break
+    the line (control characters are escaped, as on the terminal)."""
+    from spinepath.terminal import visible
+
+    lines = [visible(problem) for problem in problems]
+    return Response(json.dumps({"errors": lines}, ensure_ascii=False) + "\n", status, None, JSON)
 
 
 async def _answer(request: Request, answer: Callable[[bytes], str]) -> Response:

@@ -51,7 +51,7 @@ def _kb() -> Any:
 
 def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
     from spinepath import __version__
-    from spinepath.render.words import full_disclaimer
+    from spinepath.render.view import full_disclaimer
 
     kb = _kb()
     text = (
@@ -366,7 +366,7 @@ def _what_if_fields(
     kb: Any, case: Case, pairs: list[tuple[str, str]] | None = None
 ) -> list[dict[str, Any]]:
     """One select per fact: "as now", every other value, and "not stated"."""
-    from spinepath.render.words import fact_word
+    from spinepath.case.words import fact_word
 
     chosen = {
         name.removeprefix(forms.CHANGE_PREFIX): value
