@@ -136,6 +136,15 @@ def test_rules_text_and_json(runner: CliRunner, kb) -> None:
     assert all(rule["citations"] for rule in rules)
 
 
+def test_rules_stage_choices_are_the_stage_order() -> None:
+    """``rules --stage`` spells the stages out (no pydantic at cold start): the same
+    stages, in the same order, as ``kb.model.STAGE_ORDER``."""
+    from spinepath.kb.model import STAGE_ORDER
+
+    stage = next(p for p in main.commands["rules"].params if p.name == "stage")
+    assert tuple(stage.type.choices) == STAGE_ORDER
+
+
 def test_schema_describes_the_case(runner: CliRunner) -> None:
     result = runner.invoke(main, ["schema"])
     schema = json.loads(result.stdout)

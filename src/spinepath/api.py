@@ -107,8 +107,7 @@ def explain(
     from spinepath.explain.why_not import why_not
 
     kb = kb or knowledge_base()
-    known = {t.id for stage in kb.stages for t in stage.treatments}
-    if option not in known:
+    if option not in kb.treatment_ids():
         raise SpinepathError(f"option: {option!r} is not a treatment id")
     if kind not in ("how", "why_not"):
         raise SpinepathError(f"kind: {kind!r} is neither 'how' nor 'why_not'")

@@ -653,7 +653,7 @@ def _print_what_if(
     html to ``target`` (a checked path and whether to replace it)."""
     kind = "what_if" if difference is not None else "explore"
     if output_format == "json":
-        disclaimer = " ".join(kb.meta.disclaimer.split())
+        disclaimer = kb.meta.disclaimer  # folded by the loader
         review = kb.meta.review_status()
         _echo_json(
             {kind: difference or exploration, "disclaimer": disclaimer, "review_status": review}
@@ -707,7 +707,7 @@ def consult(partial_case: Path | None) -> None:
         from spinepath.case.loading import read_case_text
 
         session = Consultation.resume(kb, read_case_text(partial_case), str(partial_case))
-    click.echo(wrap("NOT A DIAGNOSIS. " + " ".join(kb.meta.disclaimer.split()), 2, "! "))
+    click.echo(wrap("NOT A DIAGNOSIS. " + kb.meta.disclaimer, 2, "! "))
     click.echo('Answer with a number or a word. "unknown" is always an answer; "why" says')
     click.echo('what a question is for; "q" stops.')
     try:
@@ -858,32 +858,25 @@ def _assess_file(case_file: Path) -> tuple[Any, Any]:
 
 
 def _treatment_id(kb: Any, value: str) -> str:
-    import difflib
-
     from spinepath.errors import SpinepathError
 
-    known = [t.id for stage in kb.stages for t in stage.treatments]
-    if value in known:
+    if value in kb.treatment_ids():
         return value
-    close = difflib.get_close_matches(value, known, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else f"; one of {', '.join(known)}"
-    raise SpinepathError(f"option {value!r} is not a treatment id{hint}")
+    raise SpinepathError(kb.not_a_treatment(value))
 
 
 def _echo_json(data: Any) -> None:
-    def plain(value: Any) -> Any:
-        return value.model_dump(mode="json")
+    from spinepath.terminal import result_json
 
-    from spinepath.terminal import json_for_terminal
-
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=plain)
-    click.echo(json_for_terminal(text))
+    click.echo(result_json(data))
 
 
 @main.command()
 @format_option("text", "json")
 @click.option(
     "--stage",
+    # kb.model.STAGE_ORDER, spelled out so that the CLI's cold start never loads pydantic;
+    # tests/test_cli.py holds the two equal.
     type=click.Choice(["referral", "conservative", "non_invasive", "surgical"]),
     help="Only the rules of this stage.",
 )

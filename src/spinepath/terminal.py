@@ -8,7 +8,9 @@ from a case is shown as a Python-style escape (``\\x1b``, ``\\n``).
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROLS_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
@@ -37,3 +39,14 @@ def json_for_terminal(document: str) -> str:
     """JSON text with DEL and the C1 controls as ``\\u`` escapes: the same data, but no byte
     a terminal could take for a command (``json.dumps`` escapes only C0)."""
     return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+
+
+def result_json(data: Any) -> str:
+    """A result as the CLI prints it with ``--format json`` (keys sorted, two-space indent,
+    pydantic models dumped as JSON, no trailing newline); the web API answers the same text."""
+
+    def plain(value: Any) -> Any:
+        return value.model_dump(mode="json")
+
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=plain)
+    return json_for_terminal(text)

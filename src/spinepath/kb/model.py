@@ -497,6 +497,20 @@ class KnowledgeBase(Strict):
                     return treatment
         raise KeyError(treatment_id)
 
+    def treatment_ids(self) -> list[str]:
+        """Every treatment id, stage by stage in the knowledge base's order."""
+        return [t.id for stage in self.stages for t in stage.treatments]
+
+    def not_a_treatment(self, value: str) -> str:
+        """The one line saying ``value`` is no treatment id, with the closest id as a hint
+        (or the list of ids when none is close)."""
+        import difflib
+
+        known = self.treatment_ids()
+        close = difflib.get_close_matches(value, known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else f"; one of {', '.join(known)}"
+        return f"option {value!r} is not a treatment id{hint}"
+
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:
             if rule.id == rule_id:

@@ -8,13 +8,12 @@ the API words every problem as the CLI does. No web framework is imported here.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from spinepath.case.loading import parse_case_data, validate_case
 from spinepath.case.model import Case
 from spinepath.errors import CaseError
-from spinepath.terminal import json_for_terminal
+from spinepath.terminal import json_for_terminal, result_json
 
 #: The name bad input is reported under, where the CLI names the case file.
 CASE_SOURCE = "case"
@@ -111,32 +110,19 @@ def explain_json(raw: bytes) -> str:
     )
 
 
-def treatment_ids(kb: Any) -> list[str]:
-    return [t.id for stage in kb.stages for t in stage.treatments]
-
-
 def treatment_id(kb: Any, value: Any, field: str) -> str:
     """``value`` if it is a treatment id; else the CLI's error, naming ``field``."""
-    import difflib
-
-    known = treatment_ids(kb)
+    known = kb.treatment_ids()
     if not isinstance(value, str):
         raise CaseError(f"{field}: must be a treatment id (text); one of {', '.join(known)}")
     if value in known:
         return value
-    close = difflib.get_close_matches(value, known, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else f"; one of {', '.join(known)}"
-    raise CaseError(f"{field}: option {value!r} is not a treatment id{hint}")
+    raise CaseError(f"{field}: {kb.not_a_treatment(value)}")
 
 
 def cli_json(data: Any) -> str:
-    """JSON text exactly as the CLI prints a result (keys sorted, two-space indent)."""
-
-    def plain(value: Any) -> Any:
-        return value.model_dump(mode="json")
-
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=plain)
-    return json_for_terminal(text) + "\n"
+    """JSON text exactly as the CLI prints a result, with its final newline."""
+    return result_json(data) + "\n"
 
 
 def version_info() -> dict[str, str]:
