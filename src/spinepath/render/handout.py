@@ -16,11 +16,10 @@ from functools import cache
 from typing import Any
 
 from spinepath.kb.loading import knowledge_dir
-from spinepath.kb.model import GuidelineCitation, KnowledgeBase, SeedCitation
+from spinepath.kb.model import VERDICT_ORDER, GuidelineCitation, KnowledgeBase, SeedCitation
 from spinepath.pathway.model import Option, Pathway
 
 Citation = SeedCitation | GuidelineCitation
-VERDICT_ORDER = ("recommended", "consider", "not_advised", "contraindicated")
 
 
 @dataclass
@@ -117,16 +116,9 @@ def handout_words() -> dict[str, Any]:
 
 @cache
 def _environment() -> Any:
-    import jinja2
+    from spinepath.render.view import environment
 
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("spinepath.render", "templates"),
-        undefined=jinja2.StrictUndefined,
-        autoescape=True,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return environment(autoescape=True)
 
 
 def render_handout(

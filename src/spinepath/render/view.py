@@ -3,7 +3,7 @@
 One place for what every output decides the same way before it words anything:
 
 - the jinja environment (:func:`environment`), with the filters every template uses;
-- the order verdicts are listed in (:data:`VERDICT_ORDER`, the order of ``Verdict``);
+- the order verdicts are listed in (``kb.model.VERDICT_ORDER``, the templates' ``verdict_order``);
 - how references are numbered ([1], [2], ... in the order first cited: :class:`References`);
 - how prose from the knowledge base is folded onto one line (:func:`fold`);
 - whether an option is shown as contested (:func:`contested`), which only reads the
@@ -12,17 +12,14 @@ One place for what every output decides the same way before it words anything:
 
 from __future__ import annotations
 
-import typing
 from dataclasses import dataclass
 from typing import Any
 
-from spinepath.kb.model import GuidelineCitation, KnowledgeBase, SeedCitation, Verdict
+from spinepath.kb.loading import fold as fold_prose
+from spinepath.kb.model import VERDICT_ORDER, GuidelineCitation, KnowledgeBase, SeedCitation
 from spinepath.render import words
 
 Citation = SeedCitation | GuidelineCitation
-
-#: Verdicts from most to least favourable: the order every output lists them in.
-VERDICT_ORDER: tuple[str, ...] = typing.get_args(Verdict)
 
 #: The qualifier every output puts beside a contested option.
 CONTESTED_WORDS = "the seeds' view; guidelines diverge"
@@ -43,14 +40,15 @@ def glance_name(option: Any, verdict: str = "") -> str:
 
 def fold(text: Any) -> str:
     """Prose on one line: the knowledge base's line breaks and runs of spaces become one
-    space (YAML block text keeps the breaks of the file it was written in)."""
-    return " ".join(str(text).split())
+    space (YAML block text keeps the breaks of the file it was written in), as the loader
+    folds the prose it reads (:func:`spinepath.kb.loading.fold`)."""
+    return fold_prose(str(text))
 
 
 def full_disclaimer(kb: KnowledgeBase) -> str:
     """The disclaimer with who has reviewed the knowledge base, for outputs without a pathway
     (a pathway carries both, folded, in ``disclaimer`` and ``review_status``)."""
-    return fold(kb.meta.disclaimer) + " " + kb.meta.review_status()
+    return kb.meta.disclaimer + " " + kb.meta.review_status()  # the loader folded it
 
 
 @dataclass(frozen=True)
@@ -90,19 +88,25 @@ class References:
         return citation.reference.title
 
 
-def environment(*, autoescape: bool) -> Any:
-    """A new jinja environment over the templates, with the filters, tests and globals
-    every renderer shares; each renderer adds its own (``wrap``, ``md``, ...) and caches it.
+def environment(
+    *,
+    autoescape: bool,
+    package: str = "spinepath.render",
+    keep_trailing_newline: bool = True,
+) -> Any:
+    """A new jinja environment over ``package``'s templates, with the filters, tests and
+    globals every renderer shares; each renderer adds its own (``wrap``, ``md``, ...) and
+    caches it. The one factory: the renderers, the handout and the web pages all call it.
 
     A missing template variable is an error (``StrictUndefined``); HTML is autoescaped.
     """
     import jinja2  # here, not at the top: commands that print JSON never load jinja
 
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("spinepath.render", "templates"),
+        loader=jinja2.PackageLoader(package, "templates"),
         undefined=jinja2.StrictUndefined,
         autoescape=autoescape,
-        keep_trailing_newline=True,
+        keep_trailing_newline=keep_trailing_newline,
         trim_blocks=True,
         lstrip_blocks=True,
     )

@@ -30,15 +30,10 @@ DOCUMENTS = ("report", "handout")
 
 @cache
 def _environment() -> Any:
-    import jinja2
+    from spinepath.render.view import environment
 
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("spinepath.web", "templates"),
-        undefined=jinja2.StrictUndefined,
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    # The web's own templates; they end where their last tag ends, as they always have.
+    env = environment(autoescape=True, package="spinepath.web", keep_trailing_newline=False)
     env.filters["query"] = lambda pairs: urlencode(pairs)
     return env
 
