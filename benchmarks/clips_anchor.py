@@ -23,10 +23,10 @@ from __future__ import annotations
 from typing import Any
 
 from spinepath.case.model import Case
-from spinepath.engine.compiler import RED_FLAG_SCREENS, firing_order
-from spinepath.engine.runner import OFFERED, Inference, case_fact, fire
+from spinepath.engine.compiler import case_constraints, firing_order
+from spinepath.engine.runner import Inference, case_fact, fire
 from spinepath.errors import EngineError
-from spinepath.kb.model import KnowledgeBase, Rule
+from spinepath.kb.model import OFFERED, KnowledgeBase, Rule
 
 
 def _literal(value: object) -> str:
@@ -44,20 +44,8 @@ def _literal(value: object) -> str:
     raise TypeError(f"no CLIPS literal for {value!r}")
 
 
-def _case_constraints(rule: Rule) -> dict[str, list[object]]:
-    """The case-fact slots a rule tests, and the values each may take (as compiled for experta)."""
-    constraints: dict[str, list[object]] = {}
-    for condition in rule.when:
-        if condition.kind in ("case", "measure"):
-            constraints[condition.subject] = list(condition.values)
-        elif condition.kind == "red_flags":
-            screens = [s for v in condition.values for s in RED_FLAG_SCREENS[v]]
-            constraints["red_flag_screen"] = list(screens)
-    return constraints
-
-
 def _slots(kb: KnowledgeBase) -> list[str]:
-    return sorted({slot for rule in kb.rules for slot in _case_constraints(rule)})
+    return sorted({slot for rule in kb.rules for slot in case_constraints(rule)})
 
 
 def _tested_stages(kb: KnowledgeBase) -> set[str]:
@@ -78,7 +66,7 @@ def clips_program(kb: KnowledgeBase) -> str:
     for index, rule in enumerate(order):
         tests = " ".join(
             f"({slot} {'|'.join(_literal(v) for v in values)})"
-            for slot, values in _case_constraints(rule).items()
+            for slot, values in case_constraints(rule).items()
         )
         patterns = [f"(case {tests})"]
         for condition in rule.when:
@@ -185,7 +173,7 @@ class PlainEngine:
 
     @staticmethod
     def _tests(rule: Rule) -> tuple[list[tuple[str, tuple[object, ...]]], list[Any]]:
-        case = [(slot, tuple(values)) for slot, values in _case_constraints(rule).items()]
+        case = [(slot, tuple(values)) for slot, values in case_constraints(rule).items()]
         others = [c for c in rule.when if c.kind in ("intermediate", "no_option_in")]
         return case, others
 

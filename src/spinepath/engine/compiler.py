@@ -93,20 +93,30 @@ def firing_order(kb: KnowledgeBase) -> list[Rule]:
     return sorted(kb.rules, key=lambda rule: (layer[rule.id], rule.position))
 
 
-def patterns(rule: Rule) -> list[Any]:
-    """The experta patterns for a rule's conditions, the case always bound as ``case``."""
-    constraints: dict[str, Any] = {}
-    extra: list[Any] = []
+def case_constraints(rule: Rule) -> dict[str, list[Any]]:
+    """The case-fact slots a rule tests, and the values each may take (a red-flag condition
+    tests the screen, against every screen its values match). The CLIPS anchor benchmark
+    compiles the same constraints."""
+    constraints: dict[str, list[Any]] = {}
     for condition in rule.when:
         if condition.kind in ("case", "measure"):
-            constraints[condition.subject] = _any_of(condition.values)
+            constraints[condition.subject] = list(condition.values)
         elif condition.kind == "red_flags":
-            screens = [s for v in condition.values for s in RED_FLAG_SCREENS[v]]
-            constraints["red_flag_screen"] = _any_of(screens)
-        elif condition.kind == "intermediate":
+            constraints["red_flag_screen"] = [
+                s for v in condition.values for s in RED_FLAG_SCREENS[v]
+            ]
+    return constraints
+
+
+def patterns(rule: Rule) -> list[Any]:
+    """The experta patterns for a rule's conditions, the case always bound as ``case``."""
+    constraints = {slot: _any_of(values) for slot, values in case_constraints(rule).items()}
+    extra: list[Any] = []
+    for condition in rule.when:
+        if condition.kind == "intermediate":
             fact = Established(name=condition.subject)
             extra.append(fact if condition.values[0] else experta.NOT(fact))
-        else:  # no_option_in
+        elif condition.kind == "no_option_in":
             extra.append(experta.NOT(OptionConcluded(stage=condition.subject)))
     return [experta.AS.case << CaseFact(**constraints), *extra]
 

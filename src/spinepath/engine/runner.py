@@ -18,7 +18,7 @@ from spinepath.case.model import CASE_KEYS, Case, is_not_stated
 from spinepath.engine.compiler import CaseFact, Established, OptionConcluded, compile_rules
 from spinepath.engine.speedups import CachingEngine, FastMatcher, RuleOrderStrategy
 from spinepath.errors import EngineError
-from spinepath.kb.model import KnowledgeBase, Rule
+from spinepath.kb.model import OFFERED, KnowledgeBase, Rule
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,6 @@ def case_fact(kb: KnowledgeBase, case: Case) -> Any:
     for name, measure in kb.measures.items():
         values[name] = measure.band(values[measure.key])
     return CaseFact(**values)
-
-
-#: Verdicts that offer an option; ``no_option_in`` holds when a stage has none of these.
-OFFERED = ("recommended", "consider")
 
 
 def fire(engine: Any, rule: Rule, case: Any) -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from spinepath.engine.compiler import RED_FLAG_SCREENS
-from spinepath.kb.model import KnowledgeBase, Rule
-from spinepath.pathway.build import OFFERED
+from spinepath.kb.model import OFFERED, KnowledgeBase, Rule
 from spinepath.pathway.explanation import ConditionCheck
 from spinepath.pathway.model import Pathway
 
@@ -35,34 +33,25 @@ def check(kb: KnowledgeBase, pathway: Pathway, rule: Rule) -> list[ConditionChec
     """Every condition of ``rule`` checked against the pathway's case and trace."""
     case = pathway.case
     done = established(pathway)
+    # Conditions on the case hold as the knowledge base says they do (``KnowledgeBase.holds``).
+    facts = {key: _case_value(value) for key, value in case.items()}
     checks = []
     for condition in rule.when:
         needed = list(condition.values)
-        if condition.kind == "case":
-            value = _case_value(case[condition.subject])
-            holds = any(_same(value, wanted) for wanted in condition.values)
-            actual: dict[str, Any] = {"value": case[condition.subject]}
-            checks.append(
-                ConditionCheck(condition=condition, holds=holds, actual=actual, needed=needed)
-            )
-        elif condition.kind == "measure":
-            measure = kb.measures[condition.subject]
-            band = measure.band(case[measure.key])
-            checks.append(
-                ConditionCheck(
-                    condition=condition,
-                    holds=any(_same(band, wanted) for wanted in condition.values),
-                    actual={"value": case[measure.key], "band": band},
-                    needed=needed,
-                )
-            )
-        elif condition.kind == "red_flags":
-            screen = pathway.red_flag_screen
+        actual: dict[str, Any]
+        if condition.kind in ("case", "measure", "red_flags"):
+            if condition.kind == "case":
+                actual = {"value": case[condition.subject]}
+            elif condition.kind == "measure":
+                measure = kb.measures[condition.subject]
+                actual = {"value": case[measure.key], "band": measure.band(case[measure.key])}
+            else:
+                actual = {"value": case["red_flags"], "screen": pathway.red_flag_screen}
             checks.append(
                 ConditionCheck(
                     condition=condition,
-                    holds=any(screen in RED_FLAG_SCREENS[v] for v in condition.values),
-                    actual={"value": case["red_flags"], "screen": screen},
+                    holds=kb.holds(condition, facts),
+                    actual=actual,
                     needed=needed,
                 )
             )
@@ -96,7 +85,3 @@ def check(kb: KnowledgeBase, pathway: Pathway, rule: Rule) -> list[ConditionChec
 def _case_value(value: Any) -> Any:
     # The pathway's case is JSON-shaped: lists where the model has tuples.
     return tuple(value) if isinstance(value, list) else value
-
-
-def _same(a: Any, b: Any) -> bool:
-    return type(a) is type(b) and a == b

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from spinepath.kb.model import STAGE_ORDER
 from spinepath.pathway.difference import Change, ConcordanceChange, Difference, OptionChange
 from spinepath.pathway.model import Option, Pathway
-
-STAGE_ORDER = ("referral", "conservative", "non_invasive", "surgical")
 
 
 def _options(pathway: Pathway) -> dict[str, Option]:

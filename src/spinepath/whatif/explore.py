@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from spinepath.case.model import CASE_KEYS, Case, allowed_values
+from spinepath.case.model import CASE_KEYS, Case, allowed_values, same_value
 from spinepath.errors import CaseError
 from spinepath.kb.model import KnowledgeBase
 from spinepath.pathway.build import assess
@@ -39,11 +39,7 @@ def alternatives(case: Case, kb: KnowledgeBase | None = None) -> list[tuple[str,
         if values is None:
             continue
         current = getattr(case, key)
-        changes += [
-            (key, value)
-            for value in values
-            if not (type(value) is type(current) and value == current)
-        ]
+        changes += [(key, value) for value in values if not same_value(value, current)]
     return changes
 
 
