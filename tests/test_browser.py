@@ -25,6 +25,7 @@ from spinepath.cli import main
 from spinepath.kb.loading import knowledge_dir
 from spinepath.kb.model import SeedCitation
 from spinepath.pathway.model import Pathway
+from tests.browser_support import CHROMIUM_FLAGS
 from tests.helpers import REPO
 from tests.test_report import load_tool
 
@@ -67,14 +68,19 @@ def squeeze(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
-def pdf_pages(pdf: Path) -> tuple[int, tuple[int, int]]:
-    info = subprocess.run(
-        [tool("pdfinfo"), str(pdf)],
+def pdfinfo(pdf: Path, *flags: str) -> str:
+    """What poppler's ``pdfinfo`` says about ``pdf`` (``-struct`` for the structure tree)."""
+    return subprocess.run(
+        [tool("pdfinfo"), *flags, str(pdf)],
         capture_output=True,
         text=True,
         check=True,
         timeout=PROCESS_TIMEOUT,
     ).stdout
+
+
+def pdf_pages(pdf: Path) -> tuple[int, tuple[int, int]]:
+    info = pdfinfo(pdf)
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
     size = re.search(r"^Page size:\s+([\d.]+) x ([\d.]+) pts", info, re.M)
     assert size, info
@@ -142,13 +148,7 @@ def chromium(tmp_path: Path, *args: str) -> None:
     command = [
         tool("chromium", "chromium-browser", "google-chrome"),
         "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
+        *CHROMIUM_FLAGS,
         f"--user-data-dir={tmp_path / 'profile'}",
         *args,
     ]
@@ -362,21 +362,9 @@ def test_pdf_is_tagged(tmp_path: Path, kind: str) -> None:
     follows, and says so (pdfinfo's "Tagged: yes")."""
     weasyprint_or_skip()
     pdf = write_report(tmp_path, "--pdf", *(["--handout"] if kind == "handout" else []))
-    info = subprocess.run(
-        [tool("pdfinfo"), str(pdf)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=PROCESS_TIMEOUT,
-    ).stdout
+    info = pdfinfo(pdf)
     assert re.search(r"^Tagged:\s+yes$", info, re.M), info
-    tree = subprocess.run(
-        [tool("pdfinfo"), "-struct", str(pdf)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=PROCESS_TIMEOUT,
-    ).stdout
+    tree = pdfinfo(pdf, "-struct")
     assert tree.lstrip().startswith("Document")
     for role in ("H1", "H2", "P", "L"):
         assert re.search(rf"^\s+{role} ", tree, re.M), f"no {role} in the tag tree"

@@ -22,7 +22,7 @@ from spinepath.pathway.build import assess
 from spinepath.pathway.model import Pathway
 from spinepath.render.handout import handout_words, render_handout
 from spinepath.render.output import report_date
-from tests.test_browser import PROCESS_TIMEOUT, tool, weasyprint_or_skip
+from tests.test_browser import PROCESS_TIMEOUT, pdfinfo, tool, weasyprint_or_skip
 
 CASES = sorted((knowledge_dir() / "cases").glob("*.yaml"))
 #: The highest grade (Flesch-Kincaid) the handout's own sentences may reach.
@@ -192,13 +192,7 @@ def _pdf(tmp_path: Path, case: Path, paper: str) -> Path:
 
 
 def _pages(pdf: Path) -> int:
-    info = subprocess.run(
-        [tool("pdfinfo"), str(pdf)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=PROCESS_TIMEOUT,
-    ).stdout
+    info = pdfinfo(pdf)
     return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
 
 
