@@ -434,6 +434,14 @@ def markdown(rows: list[str], header: list[str]) -> str:
     )
 
 
+def _require_clipspy() -> None:
+    """The CLIPS anchor needs clipspy: say how to get it instead of a traceback."""
+    try:
+        import clips  # noqa: F401
+    except ImportError:
+        sys.exit("bench.py: the CLIPS anchor needs clipspy: pip install -e '.[bench]'")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-verify", action="store_true", help="leave out verify wall time")
@@ -451,6 +459,7 @@ def main() -> int:
         "--note", default="", help="a sentence on the machine's state, written above the table"
     )
     args = parser.parse_args()
+    _require_clipspy()
 
     from spinepath.case.loading import validate_case
     from spinepath.kb.loading import knowledge_dir, load_knowledge
