@@ -20,7 +20,7 @@ from spinepath.kb.model import KnowledgeBase
 from spinepath.kb.teaching import load_teaching_case
 from spinepath.pathway.build import assess
 from spinepath.pathway.model import Pathway
-from spinepath.render.handout import handout_words, render_handout
+from spinepath.render.handout import render_handout
 from spinepath.render.output import report_date
 from tests.test_browser import PROCESS_TIMEOUT, pdfinfo, tool, weasyprint_or_skip
 
@@ -116,14 +116,14 @@ def test_contents_of_a_surgical_handout(kb: KnowledgeBase) -> None:
     """Case 19: the options of the current stage in the same detail, the caution that
     undercuts fusion beside it, the contested flag, plain questions, short notes."""
     html = handout("19_surgical_fusion", kb)
-    words = handout_words()
+    words = kb.handout
     options = re.findall(r'<article class="option">.*?</article>', html, re.S)
     assert len(options) == 3  # disc replacement, fusion, facet joint replacement
     for option in options:
         assert option.count("<q>") >= 1 and "Guidelines" in option
         assert '<p class="term">' in option
     fusion = next(o for o in options if "Spinal fusion" in o)
-    assert words["contested"] in fusion
+    assert words.contested in fusion
     assert "the most profitable" in fusion  # the seed's own warning, beside the option
     assert kb.glossary["fusion"] in fusion
     assert "Which of these options fits me, and why?" in html
@@ -148,13 +148,13 @@ def test_patient_and_clinician_are_escaped(kb: KnowledgeBase) -> None:
 
 
 def test_every_treatment_has_glossary_words(kb: KnowledgeBase) -> None:
-    words = handout_words()
+    words = kb.handout
     treatments = {t.id for stage in kb.stages for t in stage.treatments}
     stages = {stage.id for stage in kb.stages}
-    assert set(words["terms"]) == treatments | stages
-    for terms in words["terms"].values():
+    assert set(words.terms) == treatments | stages
+    for terms in words.terms.values():
         assert all(term in kb.glossary for term in terms)
-    assert set(words["verdicts"]) == {"recommended", "consider", "not_advised", "contraindicated"}
+    assert set(words.verdicts) == {"recommended", "consider", "not_advised", "contraindicated"}
 
 
 def test_date_rules() -> None:

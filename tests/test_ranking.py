@@ -12,18 +12,19 @@ from spinepath.kb.model import KnowledgeBase
 from spinepath.kb.teaching import load_teaching_case
 from spinepath.pathway.difference import Scenario
 from spinepath.whatif.explore import explore
-from spinepath.whatif.ranking import DIRECTIONS, KINDS, fact_kinds, kind, rank
+from spinepath.whatif.ranking import DIRECTIONS, KINDS, kind, rank
 
 
 def case(name: str):
     return validate_case(load_teaching_case(knowledge_dir() / "cases" / f"{name}.yaml").case)
 
 
-def test_fact_kinds_name_case_facts_once() -> None:
-    kinds = fact_kinds()
-    assert set(kinds) <= set(CASE_KEYS)
-    assert kinds["conservative_care"] == "patient" and kinds["symptom_months"] == "patient"
-    assert kinds["herniation"] == "scan" and "age" not in kinds
+def test_fact_kinds_name_case_facts_once(kb: KnowledgeBase) -> None:
+    named = [*kb.explore.patient_can_change, *kb.explore.scan_findings]
+    assert set(named) <= set(CASE_KEYS) and len(set(named)) == len(named)
+    assert kb.explore.kind("conservative_care") == "patient"
+    assert kb.explore.kind("symptom_months") == "patient"
+    assert kb.explore.kind("herniation") == "scan" and kb.explore.kind("age") == "history"
 
 
 def test_grouped_by_direction_then_kind(kb: KnowledgeBase) -> None:
@@ -42,11 +43,13 @@ def test_toward_surgery_first(kb: KnowledgeBase) -> None:
     assert singles[0].difference.stage_moves > 0
 
 
-def test_rank_breaks_ties_by_size() -> None:
+def test_rank_breaks_ties_by_size(kb: KnowledgeBase) -> None:
     def scenario(key: str, size: int, moves: int) -> Scenario:
         # Only what the order reads: the difference itself plays no part in it.
         way = {1: "toward_surgery", -1: "away_from_surgery", 0: "within_stage"}[moves]
-        return Scenario.model_construct(set={key: 1}, size=size, direction=way, kind=kind({key: 1}))
+        return Scenario.model_construct(
+            set={key: 1}, size=size, direction=way, kind=kind(kb, {key: 1})
+        )
 
     ranked = rank(
         [

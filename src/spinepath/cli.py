@@ -4,6 +4,11 @@ Errors become exit codes in one place, :class:`SpinepathGroup`, so a command onl
 raises; a new command lives in a module of its own and is registered here with one
 ``main.add_command(...)`` line. Every ``--format`` comes from :func:`format_option`.
 
+Every command gets its cases, knowledge base, pathways, what-ifs, explanations and
+explorations from :mod:`spinepath.api`, the library's entrance, and adds only options,
+rendering (:mod:`spinepath.render`) and files; ``tests/test_cli_api.py`` holds it to that
+(docs/design.md, "The command line goes through the API").
+
 Heavy modules (pydantic models, experta, jinja2) are imported inside the
 commands that need them, so that ``--help`` is instant and JSON output never
 loads the template engine.
@@ -16,10 +21,9 @@ import json
 import os
 import signal
 import sys
-import typing
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
@@ -191,10 +195,10 @@ def complete_treatment(
     """Treatment ids of the knowledge base (``--how``, ``--why-not``), with their names."""
     from click.shell_completion import CompletionItem
 
-    from spinepath.kb.loading import load_knowledge
+    from spinepath import api
 
     try:
-        kb = load_knowledge()
+        kb = api.knowledge_base()
     except SpinepathError:
         return []
     return [
@@ -208,15 +212,9 @@ def complete_treatment(
 def setting_values(key: str) -> list[str]:
     """The values ``--set KEY=`` can take, as a case file spells them (for numbers and
     text, which have too many, only ``null``), ``null`` (not stated) last."""
-    from spinepath.case.model import RedFlag, allowed_values, spelled
+    from spinepath import api
 
-    if key == "red_flags":
-        return ["[]", *(f"[{flag}]" for flag in typing.get_args(RedFlag)), "null"]
-    values = allowed_values(key)
-    if values is None:
-        return ["null"]
-    stated = [spelled(value) for value in values if value is not None]
-    return [*stated, "null"] if None in values else stated  # onset cannot be "not stated"
+    return api.fact_values(key)
 
 
 def complete_setting(
@@ -225,16 +223,17 @@ def complete_setting(
     """``--set``: a case key followed by ``=``, then, after the ``=``, that key's values."""
     from click.shell_completion import CompletionItem
 
-    from spinepath.case.model import CASE_KEYS
+    from spinepath import api
 
+    keys = api.case_keys()
     key, equals, value = incomplete.partition("=")
     if not equals:
         return [
             CompletionItem(f"{name}=", type="plain")
-            for name in CASE_KEYS
+            for name in keys
             if name.startswith(key)
         ]
-    if key not in CASE_KEYS:
+    if key not in keys:
         return []
     return [
         CompletionItem(f"{key}={choice}")
@@ -351,9 +350,9 @@ def assess(case_file: Path, output_format: str, show_evidence: bool) -> None:
       spinepath assess case.yaml --evidence
       spinepath assess case.json --format json | jq .current_stage
     """
-    from spinepath.case import load_case
+    from spinepath import api
 
-    _print_pathway(load_case(case_file), output_format, show_evidence)
+    _print_pathway(api.load_case(case_file), output_format, show_evidence)
 
 
 @main.command()
@@ -368,20 +367,16 @@ def demo(output_format: str, show_evidence: bool) -> None:
       spinepath demo --evidence
       spinepath demo --format json
     """
-    from spinepath.case.loading import validate_case
-    from spinepath.kb.loading import knowledge_dir
-    from spinepath.kb.teaching import load_teaching_case
+    from spinepath import api
 
-    teaching = load_teaching_case(knowledge_dir() / "cases" / DEMO_CASE)
-    _print_pathway(validate_case(teaching.case, source=DEMO_CASE), output_format, show_evidence)
+    _print_pathway(api.teaching_case(DEMO_CASE), output_format, show_evidence)
 
 
 def _print_pathway(case: Any, output_format: str, show_evidence: bool) -> None:
-    from spinepath.kb.loading import load_knowledge
-    from spinepath.pathway.build import assess
+    from spinepath import api
 
-    kb = load_knowledge()
-    pathway = assess(case, kb)
+    kb = api.knowledge_base()
+    pathway = api.assess(case, kb)
     if output_format == "json":
         from spinepath.terminal import json_for_terminal
 
@@ -436,10 +431,10 @@ def walkthrough(case_file: Path, output_format: str, interactive: bool) -> None:
       spinepath walkthrough case.yaml --interactive
       spinepath walkthrough case.yaml --format json
     """
-    from spinepath.explain.walkthrough import walkthrough as walk
+    from spinepath import api
 
     kb, pathway = _assess_file(case_file)
-    steps = walk(kb, pathway)
+    steps = api.walkthrough(pathway, kb)
     if output_format == "json":
         _echo_json(
             {
@@ -504,16 +499,13 @@ def explain(
       spinepath explain case.yaml --why-not disc_replacement
       spinepath explain case.yaml --why-not laminotomy --format json
     """
-    from spinepath.errors import SpinepathError
-    from spinepath.explain.how import how
-    from spinepath.explain.why_not import why_not
+    from spinepath import api
 
     if (how_option is None) == (why_not_option is None):
         raise SpinepathError("explain: give exactly one of --how OPTION or --why-not OPTION")
     kb, pathway = _assess_file(case_file)
-    option_id = _treatment_id(kb, how_option or why_not_option or "")
-    kind = "how" if how_option else "why_not"
-    explanation = how(kb, pathway, option_id) if how_option else why_not(kb, pathway, option_id)
+    kind: Literal["how", "why_not"] = "how" if how_option else "why_not"
+    explanation = api.explain(pathway, how_option or why_not_option or "", kind=kind, kb=kb)
     if output_format == "json":
         _echo_json(
             {
@@ -562,18 +554,12 @@ def what_if(
       spinepath what-if case.yaml --set red_flags=[cauda_equina] --format json
       spinepath what-if case.yaml --set facet_arthritis=false --format html -o what-if.html
     """
-    from spinepath.case import load_case
-    from spinepath.kb.loading import load_knowledge
-    from spinepath.pathway.build import assess
-    from spinepath.whatif.compare import compare
-    from spinepath.whatif.scenario import apply_changes, parse_settings
+    from spinepath import api
 
     target = _html_target(output, output_format, force)
-    case = load_case(case_file)
-    changed = apply_changes(case, parse_settings(settings))
-    kb = load_knowledge()
-    before, after = assess(case, kb), assess(changed, kb)
-    difference = compare(before, after)
+    case = api.load_case(case_file)
+    difference = api.what_if(case, api.parse_settings(settings), source="--set")
+    kb = api.knowledge_base()
     _print_what_if(kb, output_format, case.label, difference=difference, target=(target, force))
 
 
@@ -612,20 +598,17 @@ def explore(
       spinepath explore case.yaml --format html -o explore.html
       spinepath explore case.yaml --pairs --format json
     """
-    from spinepath.case import load_case
-    from spinepath.kb.loading import load_knowledge
-    from spinepath.whatif.explore import explore as run_explore
-    from spinepath.whatif.explore import pair_count
+    from spinepath import api
 
     target = _html_target(output, output_format, force)
-    case = load_case(case_file)
-    kb = load_knowledge()
+    case = api.load_case(case_file)
+    kb = api.knowledge_base()
     if pairs and sys.stderr.isatty():
-        total = pair_count(case, kb)
+        total = api.explore_size(case, kb)
         with click.progressbar(length=total, label="exploring", file=sys.stderr) as bar:
-            exploration = run_explore(kb, case, pairs=True, limit=limit, progress=bar.update)
+            exploration = api.explore(case, pairs=True, limit=limit, progress=bar.update, kb=kb)
     else:
-        exploration = run_explore(kb, case, pairs=pairs, limit=limit)
+        exploration = api.explore(case, pairs=pairs, limit=limit, kb=kb)
     _print_what_if(kb, output_format, case.label, exploration=exploration, target=(target, force))
 
 
@@ -695,18 +678,11 @@ def consult(partial_case: Path | None) -> None:
       spinepath consult
       spinepath consult half-done.yaml
     """
-    from spinepath.consult.session import Consultation
-    from spinepath.kb.loading import load_knowledge
-    from spinepath.pathway.build import assess
+    from spinepath import api
     from spinepath.render.text import render_pathway, wrap
 
-    kb = load_knowledge()
-    if partial_case is None:
-        session = Consultation(kb)
-    else:
-        from spinepath.case.loading import read_case_text
-
-        session = Consultation.resume(kb, read_case_text(partial_case), str(partial_case))
+    kb = api.knowledge_base()
+    session = api.consultation(partial_case, kb)
     click.echo(wrap("NOT A DIAGNOSIS. " + kb.meta.disclaimer, 2, "! "))
     click.echo('Answer with a number or a word. "unknown" is always an answer; "why" says')
     click.echo('what a question is for; "q" stops.')
@@ -722,7 +698,7 @@ def consult(partial_case: Path | None) -> None:
     if "onset" not in session.answers:
         click.echo("Stopped before onset was known: no pathway yet.")
     else:
-        pathway = assess(session.case(), kb)
+        pathway = api.assess(session.case(), kb)
         click.echo(render_pathway(pathway, kb), nl=False)
         for note in session.notes:
             click.echo(wrap(f"Note: {note}", 2, "! "))
@@ -735,7 +711,7 @@ def _ask_questions(session: Any) -> None:
 
     Raises ``KeyboardInterrupt`` on Ctrl-C and ``EOFError`` at the end of input.
     """
-    from spinepath.consult.session import Answer
+    from spinepath.api import Answer
     from spinepath.render.text import wrap
 
     kb = session.kb
@@ -848,21 +824,13 @@ def _save_case_file(given: Path, text: str) -> bool:
 
 
 def _assess_file(case_file: Path) -> tuple[Any, Any]:
-    from spinepath.case import load_case
-    from spinepath.kb.loading import load_knowledge
-    from spinepath.pathway.build import assess
+    """The knowledge base and the pathway of the case in ``case_file`` (the case is read
+    first, so that a bad case is the error reported)."""
+    from spinepath import api
 
-    case = load_case(case_file)
-    kb = load_knowledge()
-    return kb, assess(case, kb)
-
-
-def _treatment_id(kb: Any, value: str) -> str:
-    from spinepath.errors import SpinepathError
-
-    if value in kb.treatment_ids():
-        return value
-    raise SpinepathError(kb.not_a_treatment(value))
+    case = api.load_case(case_file)
+    kb = api.knowledge_base()
+    return kb, api.assess(case, kb)
 
 
 def _echo_json(data: Any) -> None:
@@ -889,9 +857,9 @@ def rules(output_format: str, stage: str | None) -> None:
       spinepath rules --stage non_invasive
       spinepath rules --format json
     """
-    from spinepath.kb.loading import load_knowledge
+    from spinepath import api
 
-    kb = load_knowledge()
+    kb = api.knowledge_base()
     selected = [rule for rule in kb.rules if stage is None or rule.stage == stage]
     if output_format == "json":
         payload = {
@@ -913,12 +881,9 @@ def schema() -> None:
     Example:
       spinepath schema > case.schema.json
     """
-    from spinepath.case.model import Case
+    from spinepath import api
 
-    document = Case.model_json_schema()
-    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    document["title"] = "spinepath case"
-    click.echo(json.dumps(document, indent=2, sort_keys=True))
+    click.echo(json.dumps(api.case_schema(), indent=2, sort_keys=True))
 
 
 @main.command()
@@ -984,43 +949,27 @@ def report(
       spinepath report case.yaml --explore -o with-what-ifs.html
       spinepath report case.yaml --handout --pdf --patient "A. Patient"
     """
-    from spinepath.case import load_case
-    from spinepath.kb.loading import load_knowledge
-    from spinepath.pathway.build import assess
-    from spinepath.render.html import render_report
+    from spinepath import api
     from spinepath.render.output import output_path, report_date, write_output
     from spinepath.render.pdf import html_to_pdf, require_weasyprint
 
     if handout and (with_exploration or show_evidence):
         raise click.UsageError("--handout is short by design: drop --explore and --evidence")
     date = report_date(date_option)
-    case = load_case(case_file)
+    case = api.load_case(case_file)
     if as_pdf:
         require_weasyprint()
     target = output_path(case_file, output, "pdf" if as_pdf else "html", force=force)
-    kb = load_knowledge()
-    exploration = None
-    if with_exploration:
-        from spinepath.whatif.explore import explore as run_explore
-
-        exploration = run_explore(kb, case)
-    if handout:
-        from spinepath.render.handout import render_handout
-
-        html = render_handout(
-            assess(case, kb), kb, paper=paper, date=date, patient=patient, clinician=clinician
-        )
-    else:
-        html = render_report(
-            assess(case, kb),
-            kb,
-            paper=paper,
-            date=date,
-            show_evidence=show_evidence,
-            exploration=exploration,
-            patient=patient,
-            clinician=clinician,
-        )
+    html = api.report_html(
+        case,
+        handout=handout,
+        paper="letter" if paper == "letter" else "a4",
+        date=date,
+        show_evidence=show_evidence,
+        with_exploration=with_exploration,
+        patient=patient,
+        clinician=clinician,
+    )
     write_output(target, html_to_pdf(html) if as_pdf else html.encode("utf-8"), force=force)
     click.echo(str(target))
 
@@ -1050,11 +999,11 @@ def verify(output_format: str, workers: int | None) -> None:
       spinepath verify
       spinepath verify --format json --workers 2
     """
-    from spinepath.verify.report import to_json, to_text
+    from spinepath import api
 
     with _sigterm_raises():
         report = _run_verify(workers or os.cpu_count() or 1)
-    text = to_json(report) if output_format == "json" else to_text(report)
+    text = api.verify_report(report, "json" if output_format == "json" else "text")
     click.echo(text, nl=output_format == "json")
     if not sys.stdout.isatty():
         # The report went to a file or a pipe: whoever started it still sees the verdict.
@@ -1066,13 +1015,13 @@ def verify(output_format: str, workers: int | None) -> None:
 
 def _run_verify(workers: int) -> dict[str, Any]:
     """The proof, with a progress bar when standard error is a terminal."""
-    from spinepath.verify import plan_size
-    from spinepath.verify import verify as run_verify
+    from spinepath import api
 
     if not sys.stderr.isatty():
-        return run_verify(workers=workers)
-    with click.progressbar(length=plan_size(), label="checking cases", file=sys.stderr) as bar:
-        return run_verify(workers=workers, progress=bar.update)
+        return api.verify_knowledge(workers=workers)
+    size = api.verify_plan_size()
+    with click.progressbar(length=size, label="checking cases", file=sys.stderr) as bar:
+        return api.verify_knowledge(workers=workers, progress=bar.update)
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +31,15 @@ from spinepath.kb.model import (
     CaseEvidence,
     Citation,
     Conclusion,
+    Concordance,
     Condition,
     EvidenceNote,
+    ExploreOrder,
     Guideline,
     GuidelineCitation,
     GuidelineNote,
     GuidelineReference,
+    HandoutWords,
     Intermediate,
     Invariant,
     KnowledgeBase,
@@ -47,6 +51,8 @@ from spinepath.kb.model import (
     Seed,
     SeedCitation,
     Stage,
+    StageStatus,
+    Verdict,
 )
 from spinepath.kb.passages import seed_text
 
@@ -160,7 +166,9 @@ def _parse_knowledge(root: Path) -> KnowledgeBase:
             if term not in glossary
         ]
     invariants = _invariants(root / "invariants.yaml", context, problems)
-    if problems:
+    handout = _handout(root / "handout.yaml", context, glossary, problems)
+    explore = _explore(root / "explore.yaml", problems)
+    if problems or handout is None or explore is None:
         raise KnowledgeError(problems)
     return KnowledgeBase(
         meta=meta,
@@ -176,6 +184,8 @@ def _parse_knowledge(root: Path) -> KnowledgeBase:
         measures=context.measures,
         red_flags=red_flags,
         invariants=invariants,
+        handout=handout,
+        explore=explore,
     )
 
 
@@ -235,6 +245,78 @@ def _red_flags(path: Path, context: _Context, problems: list[str]) -> dict[str, 
     ]
     problems += [f"red_flags.yaml: red flag {f} has no entry" for f in vocabulary if f not in flags]
     return {flag: flags[flag] for flag in vocabulary if flag in flags}
+
+
+def _model_problems(file: str, error: ValidationError) -> list[str]:
+    """A pydantic error as one line per problem, naming the file and the field."""
+    return [
+        f"{file}: {'.'.join(map(str, e['loc'])) or 'top level'}: {e['msg']}"
+        for e in error.errors()
+    ]
+
+
+def _handout(
+    path: Path, context: _Context, glossary: dict[str, str], problems: list[str]
+) -> HandoutWords | None:
+    """The handout's own words; every treatment and stage has its glossary terms, and
+    every term is in the glossary. ``None`` when the file does not check."""
+    try:
+        words = HandoutWords.model_validate(_read(path))
+    except ValidationError as error:
+        problems += _model_problems(path.name, error)
+        return None
+    found: list[str] = []
+    named = set(context.treatments) | set(context.stage_ids)
+    found += [
+        f"{path.name}: terms.{name}: not a treatment or stage id"
+        for name in words.terms
+        if name not in named
+    ]
+    found += [
+        f"{path.name}: terms: {name} (a treatment or stage) has no entry"
+        for name in [*context.stage_ids, *sorted(context.treatments)]
+        if name not in words.terms
+    ]
+    found += [
+        f"{path.name}: terms.{name}: {term!r} is not in glossary.yaml"
+        for name, terms in words.terms.items()
+        for term in terms
+        if term not in glossary
+    ]
+    for field, model_type in (
+        ("verdicts", Verdict),
+        ("guidelines", Concordance),
+        ("statuses", StageStatus),
+    ):
+        given = getattr(words, field)
+        found += [
+            f"{path.name}: {field}: {value} has no words"
+            for value in typing.get_args(model_type)
+            if value not in given
+        ]
+    problems += found
+    return None if found else words
+
+
+def _explore(path: Path, problems: list[str]) -> ExploreOrder | None:
+    """Who can change each fact, for explore's order; every name a case fact, named once.
+    ``None`` when the file does not check."""
+    try:
+        order = ExploreOrder.model_validate(_read(path))
+    except ValidationError as error:
+        problems += _model_problems(path.name, error)
+        return None
+    found: list[str] = []
+    seen: set[str] = set()
+    for field in ("patient_can_change", "scan_findings"):
+        for key in getattr(order, field):
+            if key not in CASE_KEYS:
+                found.append(f"{path.name}: {field}: {key} is not a case fact")
+            elif key in seen:
+                found.append(f"{path.name}: {field}: {key} is named twice")
+            seen.add(key)
+    problems += found
+    return None if found else order
 
 
 #: The conditions an invariant may test: what the case says, never what rules concluded
@@ -417,6 +499,8 @@ _TOP_LEVEL: dict[str, type] = {
     "evidence.yaml": dict,
     "glossary.yaml": dict,
     "questions.yaml": dict,
+    "handout.yaml": dict,
+    "explore.yaml": dict,
 }
 
 

@@ -17,6 +17,9 @@ from spinepath.case.model import same_value
 
 Verdict = Literal["recommended", "consider", "not_advised", "contraindicated"]
 StageId = Literal["referral", "conservative", "non_invasive", "surgical"]
+#: Where a stage stands for a case. ``after_specialist_assessment``: a stage beyond the
+#: referral a red flag calls for; it applies only once a specialist has assessed the flag.
+StageStatus = Literal["tried", "current", "upcoming", "after_specialist_assessment"]
 
 #: The verdicts from the most offered to the least: the order in which outputs list them.
 VERDICT_ORDER: tuple[Verdict, ...] = typing.get_args(Verdict)
@@ -426,6 +429,42 @@ class Question(Strict):
     choices: dict[str, str] = Field(default={})
 
 
+class HandoutWords(Strict):
+    """``handout.yaml``: the patient handout's own sentences, and the glossary terms it
+    shows beside each treatment and stage (the loader checks every name and term)."""
+
+    #: Glossary terms by treatment or stage id; every treatment and stage has an entry.
+    terms: dict[str, tuple[str, ...]]
+    #: What each verdict means, in plain words (every verdict).
+    verdicts: dict[Verdict, str]
+    #: What guidelines say, by concordance (every concordance).
+    guidelines: dict[Concordance, str]
+    #: Shown beside a contested option.
+    contested: str
+    #: Where the case stands, by stage status (every status).
+    statuses: dict[StageStatus, str]
+    #: Questions a patient can take to the appointment.
+    questions: tuple[str, ...] = Field(min_length=1)
+
+
+#: Who can change a fact, as ``explore`` orders its changes: most changeable first.
+FactKind = Literal["patient", "scan", "history"]
+
+
+class ExploreOrder(Strict):
+    """``explore.yaml``: which case facts a patient can change and which only a scan (or
+    an examination) can; every other fact is history, which nobody can change."""
+
+    patient_can_change: tuple[str, ...]
+    scan_findings: tuple[str, ...]
+
+    def kind(self, key: str) -> FactKind:
+        """Who can change the case fact ``key``."""
+        if key in self.patient_can_change:
+            return "patient"
+        return "scan" if key in self.scan_findings else "history"
+
+
 class KnowledgeBase(Strict):
     meta: Meta
     seeds: dict[str, Seed]
@@ -440,6 +479,8 @@ class KnowledgeBase(Strict):
     measures: dict[str, Measure]
     red_flags: dict[str, RedFlagEntry]
     invariants: dict[str, Invariant]
+    handout: HandoutWords
+    explore: ExploreOrder
 
     def red_flag_level(self, flags: list[str] | tuple[str, ...] | None) -> str | None:
         """The red-flag screen of a case: ``emergency``, ``urgent``, ``none`` or ``None``

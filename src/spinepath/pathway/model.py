@@ -22,12 +22,9 @@ from spinepath.kb.model import (
     Position,
     SeedCitation,
     StageId,
+    StageStatus,
     Verdict,
 )
-
-#: ``after_specialist_assessment``: a stage beyond the referral a red flag calls for; it
-#: applies only once a specialist has assessed the red flag.
-StageStatus = Literal["tried", "current", "upcoming", "after_specialist_assessment"]
 
 
 class _Out(BaseModel):

@@ -4,7 +4,8 @@
 pathway as every other output does (the headline, the alerts, the options of the current
 stage with their cautions and contested flag, the facts that would decide) and words it
 for a patient: explanations come from ``knowledge/glossary.yaml``, the handout's own
-sentences from ``knowledge/handout.yaml``, and every claim stands beside the source's own
+sentences from ``knowledge/handout.yaml`` (checked and loaded with the knowledge base:
+``kb.handout``), and every claim stands beside the source's own
 words with a short numbered note. No rule ids and no character offsets: those are for the
 full report.
 """
@@ -15,8 +16,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from spinepath.kb.loading import knowledge_dir
-from spinepath.kb.model import VERDICT_ORDER, GuidelineCitation, KnowledgeBase, SeedCitation
+from spinepath.kb.model import (
+    VERDICT_ORDER,
+    GuidelineCitation,
+    HandoutWords,
+    KnowledgeBase,
+    SeedCitation,
+)
 from spinepath.pathway.model import Option, Pathway
 
 Citation = SeedCitation | GuidelineCitation
@@ -78,7 +84,7 @@ def _quote(citations: Any, notes: Notes) -> Quote | None:
 
 
 def _option_view(
-    option: Option, pathway: Pathway, kb: KnowledgeBase, words: dict[str, Any], notes: Notes
+    option: Option, pathway: Pathway, kb: KnowledgeBase, words: HandoutWords, notes: Notes
 ) -> OptionView:
     guideline = next(iter(option.evidence.guideline_position.citations), None)
     # A caution that undercuts the option is shown in the sources' own words, beside it.
@@ -93,25 +99,14 @@ def _option_view(
     return OptionView(
         name=option.name,
         verdict=option.verdict,
-        says=words["verdicts"][option.verdict],
-        explained=[(term, kb.glossary[term]) for term in words["terms"].get(option.id, [])],
+        says=words.verdicts[option.verdict],
+        explained=[(term, kb.glossary[term]) for term in words.terms.get(option.id, ())],
         quote=quote,
-        guidelines=words["guidelines"][option.evidence.concordance],
+        guidelines=words.guidelines[option.evidence.concordance],
         guideline_note=notes.number(guideline) if guideline else None,
         contested=option.contested,
         warnings=warnings,
     )
-
-
-@cache
-def handout_words() -> dict[str, Any]:
-    """``knowledge/handout.yaml``: the handout's own sentences and glossary terms."""
-    import yaml
-
-    from spinepath.strict_yaml import KnowledgeYamlLoader
-
-    text = (knowledge_dir() / "handout.yaml").read_text(encoding="utf-8")
-    return yaml.load(text, Loader=KnowledgeYamlLoader)
 
 
 @cache
@@ -134,7 +129,7 @@ def render_handout(
 
     ``patient`` and ``clinician`` are printed as given, escaped like the case label.
     """
-    words = handout_words()
+    words = kb.handout
     notes = Notes(kb)
     alerts = [
         (alert, _quote(alert.citations, notes))
@@ -149,7 +144,7 @@ def render_handout(
     questions = [
         kb.questions[m.fact].question for m in pathway.missing_facts if m.fact in kb.questions
     ]
-    stage_terms = [(t, kb.glossary[t]) for t in words["terms"].get(current.id, [])]
+    stage_terms = [(t, kb.glossary[t]) for t in words.terms.get(current.id, ())]
     return (
         _environment()
         .get_template("handout.html.j2")
@@ -160,11 +155,11 @@ def render_handout(
             alerts=alerts,
             current=current,
             stage_terms=stage_terms,
-            stages=[(s.name, words["statuses"][s.status], s.status) for s in pathway.stages],
+            stages=[(s.name, words.statuses[s.status], s.status) for s in pathway.stages],
             options=options,
             deciding=questions,
-            ask=words["questions"],
-            contested_words=words["contested"],
+            ask=words.questions,
+            contested_words=words.contested,
             notes=notes.lines,
             paper="A4" if paper == "a4" else "letter",
             date=date,

@@ -102,5 +102,5 @@ def _scenario(
         size=difference.size(),
         difference=difference,
         direction=direction(difference),
-        kind=kind(changes),
+        kind=kind(kb, changes),
     )

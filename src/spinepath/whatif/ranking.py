@@ -4,34 +4,20 @@ Changes are grouped by direction (toward surgery, away from it, or within the cu
 stage) and, inside each group, by who can change the fact: the patient (how long care
 was tried, whether it helped), a scan or an examination, or nobody (the history). Within
 that, the larger change comes first. The sorting of facts is knowledge, kept in
-``knowledge/explore.yaml``; this module only applies it.
+``knowledge/explore.yaml`` (checked and loaded with the knowledge base: ``kb.explore``);
+this module only applies it.
 """
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
-from spinepath.kb.loading import knowledge_dir
+from spinepath.kb.model import FactKind, KnowledgeBase
 from spinepath.pathway.difference import Difference, Scenario
 
 #: Most useful first.
 DIRECTIONS = ("toward_surgery", "away_from_surgery", "within_stage")
-KINDS = ("patient", "scan", "history")
-
-
-@cache
-def fact_kinds() -> dict[str, str]:
-    """Each case fact named in ``knowledge/explore.yaml`` and its kind."""
-    import yaml
-
-    from spinepath.strict_yaml import KnowledgeYamlLoader
-
-    text = (knowledge_dir() / "explore.yaml").read_text(encoding="utf-8")
-    data = yaml.load(text, Loader=KnowledgeYamlLoader)
-    kinds = {key: "patient" for key in data["patient_can_change"]}
-    kinds.update({key: "scan" for key in data["scan_findings"]})
-    return kinds
+KINDS: tuple[FactKind, ...] = ("patient", "scan", "history")
 
 
 def direction(difference: Difference) -> str:
@@ -40,10 +26,9 @@ def direction(difference: Difference) -> str:
     return "toward_surgery" if moves > 0 else "away_from_surgery" if moves < 0 else "within_stage"
 
 
-def kind(changes: dict[str, Any]) -> str:
+def kind(kb: KnowledgeBase, changes: dict[str, Any]) -> FactKind:
     """Who can change the facts of a change: the least changeable of them decides."""
-    kinds = fact_kinds()
-    return max((kinds.get(key, "history") for key in changes), key=KINDS.index)
+    return max((kb.explore.kind(key) for key in changes), key=KINDS.index)
 
 
 def usefulness(scenario: Scenario) -> tuple[Any, ...]:
