@@ -249,7 +249,7 @@ def test_completion_never_prints_an_error(monkeypatch: pytest.MonkeyPatch) -> No
     def broken() -> None:
         raise KnowledgeError(["knowledge.yaml: missing"])
 
-    monkeypatch.setattr("spinepath.kb.loading.load_knowledge", broken)
+    monkeypatch.setattr("spinepath.api.knowledge_base", broken)
     assert _completions("explain case.yaml --how", "") == []
 
 
