@@ -165,3 +165,53 @@ def test_knowledge_base_of_a_directory(tmp_path: Path) -> None:
 
 def test_environment_override_is_not_needed() -> None:
     assert "SPINEPATH_KNOWLEDGE" not in os.environ
+
+
+def test_the_api_module_examples_run() -> None:
+    import spinepath.api
+
+    result = doctest.testmod(spinepath.api, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 3 and result.failed == 0
+
+
+def test_explain_and_walkthrough_take_a_pathway_already_assessed() -> None:
+    from spinepath import api
+
+    pathway = api.assess(EXAMPLE)
+    assert api.explain(pathway, "fusion", kind="why_not") == api.explain(
+        EXAMPLE, "fusion", kind="why_not"
+    )
+    assert api.walkthrough(pathway) == api.walkthrough(EXAMPLE)
+    with pytest.raises(SpinepathError, match=r"option 'fusoin' is not a treatment id \(did"):
+        api.explain(pathway, "fusoin")
+
+
+def test_what_if_names_the_changes_as_told() -> None:
+    from spinepath import api
+
+    with pytest.raises(CaseError) as raised:
+        api.what_if(EXAMPLE, api.parse_settings(["pain_score=99"]), source="--set")
+    assert raised.value.problems[0].startswith("--set: pain_score: ")
+
+
+def test_report_html_is_what_spinepath_report_writes(tmp_path: Path) -> None:
+    from spinepath import api
+
+    out = tmp_path / "report.html"
+    options = ["-o", str(out), "--date", "2026-11-21", "--explore"]
+    subprocess.run(
+        [sys.executable, "-m", "spinepath", "report", str(EXAMPLE), *options],
+        check=True,
+        capture_output=True,
+    )
+    page = api.report_html(EXAMPLE, date="2026-11-21", with_exploration=True)
+    assert out.read_text(encoding="utf-8") == page
+
+
+def test_answer_is_the_consultations() -> None:
+    from spinepath import api
+    from spinepath.consult.session import Answer
+
+    assert api.Answer is Answer
+    with pytest.raises(AttributeError):
+        api.no_such_name  # noqa: B018
