@@ -371,7 +371,11 @@ def test_pdf_is_tagged(tmp_path: Path, kind: str) -> None:
 
 
 def test_last_page_is_not_the_disclaimer_alone(tmp_path: Path) -> None:
-    """The printed report ends with more than its closing disclaimer on the last page."""
+    """The printed report ends with more than its closing disclaimer on the last page.
+
+    The demo report does not end near a page break, so this alone would pass without the
+    rule that keeps the disclaimer with what precedes it; the test below puts the
+    disclaimer exactly where it would be left alone."""
     weasyprint_or_skip()
     pdf = write_report(tmp_path, "--pdf")
     pages, _ = pdf_pages(pdf)
@@ -387,3 +391,56 @@ def test_last_page_is_not_the_disclaimer_alone(tmp_path: Path) -> None:
     for known in (pathway.disclaimer, "NOT A DIAGNOSIS.", LABEL, f"Page {pages} of {pages}"):
         rest = rest.replace(squeeze(known), "")
     assert len(rest) > 300, f"the last page holds little but the disclaimer: {last!r}"
+
+
+#: The print rule (report.css) that keeps the closing disclaimer with the section before it.
+KEEP_WITH_DISCLAIMER = ".about + .disclaimer { break-before: avoid; page-break-before: avoid; }"
+
+
+def _closing_at_the_page_end(html: str) -> tuple[str, str, str]:
+    """The report's style sheet, its last section and its closing disclaimer (given an id,
+    so that the page it lands on can be read from WeasyPrint's anchors)."""
+    style = re.search(r"<style>.*?</style>", html, re.S)
+    about = re.search(r'<section class="about".*?</section>', html, re.S)
+    asides = re.findall(r'<aside class="disclaimer".*?</aside>', html, re.S)
+    assert style and about and len(asides) == 2, "the report's closing parts moved"
+    disclaimer = asides[-1].replace('class="disclaimer"', 'id="closing" class="disclaimer"')
+    return style.group(0), about.group(0), disclaimer
+
+
+def test_the_disclaimer_is_never_alone_on_the_last_page() -> None:
+    """A report whose end falls just past a page break: a spacer before the last section
+    pushes it down until the closing disclaimer no longer fits on the page. Without the
+    keep-with rule the disclaimer then stands alone on the last page (checked, so the test
+    can fail); with it, the last section comes along."""
+    weasyprint_or_skip()
+    import weasyprint
+
+    from spinepath import api
+
+    html = api.report_html(api.teaching_case(DEMO), date="2026-11-21")
+    style, about, disclaimer = _closing_at_the_page_end(html)
+    assert KEEP_WITH_DISCLAIMER in style, "the keep-with rule is gone from report.css"
+    without_rule = style.replace(KEEP_WITH_DISCLAIMER, "")
+
+    def pages(spacer: float, sheet: str) -> list[set[str]]:
+        """The ids on each printed page (the spacer, the last section's heading, the
+        disclaimer)."""
+        document = weasyprint.HTML(
+            string=f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{sheet}'
+            f'</head><body><main class="page"><div id="spacer" style="height: {spacer}px">'
+            f"</div>\n{about}\n{disclaimer}</body></html>"
+        ).render()
+        return [set(page.anchors) for page in document.pages]
+
+    # The smallest spacer that no longer lets everything fit on one page (without the rule,
+    # that is where the disclaimer alone moves on).
+    low, high = 0.0, 2000.0  # px: taller than an A4 or a letter page
+    assert len(pages(low, without_rule)) == 1 and len(pages(high, without_rule)) > 1
+    while high - low > 1:
+        middle = (low + high) / 2
+        low, high = (low, middle) if len(pages(middle, without_rule)) > 1 else (middle, high)
+    for spacer in (high, high + 12):
+        assert pages(spacer, without_rule)[-1] == {"closing"}  # the defect, reproduced
+        last = pages(spacer, style)[-1]
+        assert "closing" in last and "about" in last, f"spacer {spacer}: the last page has {last}"
