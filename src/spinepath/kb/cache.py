@@ -67,6 +67,7 @@ _LOADER_CODE = (
     "kb/cache.py",
     "case/model.py",
     "strict_yaml.py",
+    "limits.py",
 )
 
 
