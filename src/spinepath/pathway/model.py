@@ -31,7 +31,12 @@ StageStatus = Literal["tried", "current", "upcoming", "after_specialist_assessme
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # ``defer_build``: the builder makes pathways with ``model_construct`` and
+    # :meth:`Pathway.to_json` reads their fields directly, so the JSON path never
+    # needs pydantic's validator or serializer; building both at import cost
+    # about 10 ms of every cold start. They are built on first use instead
+    # (``model_validate``, ``model_dump``, the schema).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Evidence(_Out):
@@ -145,9 +150,42 @@ class Pathway(_Out):
         return NOTEBOOK_VIEW[0](self) if NOTEBOOK_VIEW else None
 
     def to_json(self) -> str:
-        """The contract's JSON: keys sorted, stable across runs and hash seeds."""
+        """The contract's JSON: keys sorted, stable across runs and hash seeds.
+
+        The same data as ``model_dump(mode="json")`` (``tests/test_engine.py`` holds
+        the two to each other), read from the fields without pydantic's serializer.
+        """
         # No field of a pathway holds a float (tests/test_engine.py checks the schema).
-        return dumps(self.model_dump(mode="json"), plain=True)
+        return dumps(plain_data(self), plain=True)
+
+
+def plain_data(value: Any) -> Any:
+    """``value`` as JSON data: a model as a dict of its dumped fields, a tuple as a list.
+
+    What ``model_dump(mode="json")`` gives for the values a pathway holds (models,
+    lists, tuples, dicts with string keys, strings, whole numbers, booleans,
+    ``None``), without building the serializer.
+    """
+    if isinstance(value, BaseModel):
+        return {name: plain_data(getattr(value, name)) for name in _dumped_fields(type(value))}
+    if isinstance(value, dict):
+        return {key: plain_data(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_data(item) for item in value]
+    return value
+
+
+_DUMPED: dict[type[BaseModel], tuple[str, ...]] = {}
+
+
+def _dumped_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields a dump of ``model`` holds (those not marked ``exclude``), once per class."""
+    names = _DUMPED.get(model)
+    if names is None:
+        names = _DUMPED[model] = tuple(
+            name for name, field in model.model_fields.items() if not field.exclude
+        )
+    return names
 
 
 #: The renderer a notebook shows a pathway with, set by the application that imports
