@@ -5,8 +5,6 @@ hold no mechanism. :mod:`spinepath.kb.loading` reads and checks the files, and
 :mod:`spinepath.engine` compiles the rules.
 """
 
-from __future__ import annotations
-
 import typing
 from collections.abc import Mapping
 from typing import Literal

@@ -6,8 +6,6 @@ Fields beyond the contract are extensions (the contract allows new fields):
 ``guideline_notes``, ``disclaimer`` and ``knowledge_last_review``.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Any, Literal
 
