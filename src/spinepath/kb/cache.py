@@ -135,12 +135,29 @@ def knowledge_key(root: Path) -> str:
         digest.update(part.encode() + b"\0")
     for name in _LOADER_CODE:
         digest.update((_PACKAGE / name).read_bytes() + b"\0")
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        relative = path.relative_to(root).as_posix()
-        if any(part.startswith(".") for part in relative.split("/")):
-            continue  # editor and OS litter is not knowledge
-        digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
+    for parts, path in sorted(_knowledge_files(str(root), ())):
+        with open(path, "rb") as stream:
+            digest.update("/".join(parts).encode() + b"\0" + stream.read() + b"\0")
     return digest.hexdigest()[:32]
+
+
+def _knowledge_files(
+    directory: str, parts: tuple[str, ...]
+) -> Iterator[tuple[tuple[str, ...], str]]:
+    """Every file under ``directory``: its path's parts below the root, and its path.
+
+    Names starting with a dot (editor and OS litter, ``.git``) are not knowledge.
+    ``os.scandir`` rather than ``Path.rglob``: it runs on every start, and knows
+    from the directory listing which entries are files.
+    """
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir():
+                yield from _knowledge_files(entry.path, (*parts, entry.name))
+            elif entry.is_file():
+                yield (*parts, entry.name), entry.path
 
 
 def _pydantic_versions() -> str:
