@@ -96,3 +96,19 @@ def test_a_cold_cache_parses_the_knowledge_base_and_builds_its_validators(
     assert "yaml" in report["modules"]
     assert "KnowledgeBase" in report["built"]
     assert "Pathway" not in report["built"]
+
+
+def test_the_program_sets_the_cyclic_collector_and_the_library_leaves_it() -> None:
+    def middle_threshold(code: str) -> int:
+        found = subprocess.run(
+            [sys.executable, "-c", f"import gc, {code}; print(gc.get_threshold()[1])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return int(found.stdout)
+
+    from spinepath.start import MIDDLE_GENERATION_EVERY
+
+    assert middle_threshold("spinepath.start") == MIDDLE_GENERATION_EVERY
+    assert middle_threshold("spinepath, spinepath.api, spinepath.cli") == 10
