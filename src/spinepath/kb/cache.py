@@ -232,7 +232,12 @@ def construct(model: type[BaseModel], data: Any) -> Any:
     extra, a mapping where a list belongs) and :class:`Unsupported` for a field type
     it does not know.
     """
-    return _builder(model)(data)
+    try:
+        return _builder(model)(data)
+    except Unsupported:
+        # Builders made on the way may hold this model's, which is incomplete: none stays.
+        _BUILDERS.clear()
+        raise
 
 
 #: One builder per type, made on first use: walking the types anew for each of the
@@ -337,33 +342,27 @@ _set = object.__setattr__
 def _union_builder(args: tuple[Any, ...]) -> Builder:
     choices = [arg for arg in args if arg is not type(None)]
     optional = len(choices) < len(args)
-    models = {
-        frozenset(a.model_fields): _builder(a)
-        for a in choices
-        if isinstance(a, type) and issubclass(a, BaseModel)
-    }
-    if models and len(models) == len(choices):
+    if len(choices) == 1:  # ``X | None``
+        inner = _builder(choices[0])
+        return lambda data: None if data is None and optional else inner(data)
+    if all(isinstance(c, type) and issubclass(c, BaseModel) for c in choices):
         # A union of models (a seed or a guideline citation): the one whose fields the
-        # dump holds. Two models with the same fields cannot be told apart: validate.
-        if len(models) < len(choices):
+        # dump holds, as pydantic's validation chose it when the entry was written.
+        by_fields = {frozenset(c.model_fields): _builder(c) for c in choices}
+        if len(by_fields) < len(choices):
             raise Unsupported(f"models with the same fields in {args}")
 
         def build(data: Any) -> Any:
             if data is None and optional:
                 return None
-            return models[frozenset(_a(dict, data))](data)
+            return by_fields[frozenset(_a(dict, data))](data)
 
         return build
-    if len(choices) == 1:
-        inner = _builder(choices[0])
-        return lambda data: None if data is None and optional else inner(data)
+    if all(typing.get_origin(c) is Literal for c in choices):  # ``Verdict | Literal[...]``
+        allowed = [value for c in choices for value in typing.get_args(c)]
+        return _literal_builder((*allowed, *([None] if optional else [])))
     if all(c in _AS_IS or typing.get_origin(c) is Literal for c in choices):
-        allowed = [a for c in choices for a in (typing.get_args(c) or [c])]
-        if all(c is not object and c is not Any for c in allowed) and not any(
-            isinstance(c, type) for c in allowed
-        ):
-            return _literal_builder((*allowed, *([None] if optional else [])))
-        return _as_is
+        return _as_is  # ``bool | Literal["unknown"]``: the JSON value is the value
     raise Unsupported(repr(args))
 
 
