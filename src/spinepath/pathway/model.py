@@ -165,7 +165,10 @@ def plain_data(value: Any) -> Any:
     ``None``), without building the serializer.
     """
     if isinstance(value, BaseModel):
-        return {name: plain_data(getattr(value, name)) for name in _dumped_fields(type(value))}
+        names = _dumped_fields(type(value))
+        if names is None:
+            return value.model_dump(mode="json")
+        return {name: plain_data(getattr(value, name)) for name in names}
     if isinstance(value, dict):
         return {key: plain_data(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
@@ -173,17 +176,26 @@ def plain_data(value: Any) -> Any:
     return value
 
 
-_DUMPED: dict[type[BaseModel], tuple[str, ...]] = {}
+_DUMPED: dict[type[BaseModel], tuple[str, ...] | None] = {}
 
 
-def _dumped_fields(model: type[BaseModel]) -> tuple[str, ...]:
-    """The fields a dump of ``model`` holds (those not marked ``exclude``), once per class."""
-    names = _DUMPED.get(model)
-    if names is None:
-        names = _DUMPED[model] = tuple(
-            name for name, field in model.model_fields.items() if not field.exclude
+def _dumped_fields(model: type[BaseModel]) -> tuple[str, ...] | None:
+    """The fields a dump of ``model`` holds (those not marked ``exclude``), once per class;
+    ``None`` when pydantic's dump would do more than read them (a computed field, a
+    serializer, an alias), so that pydantic dumps it."""
+    if model not in _DUMPED:
+        decorators = model.__pydantic_decorators__
+        fields = model.model_fields
+        plain = not (
+            model.model_computed_fields
+            or decorators.field_serializers
+            or decorators.model_serializers
+            or any(f.serialization_alias or f.alias for f in fields.values())
         )
-    return names
+        _DUMPED[model] = (
+            tuple(name for name, field in fields.items() if not field.exclude) if plain else None
+        )
+    return _DUMPED[model]
 
 
 #: The renderer a notebook shows a pathway with, set by the application that imports
