@@ -113,34 +113,3 @@ def test_the_program_sets_the_cyclic_collector_and_the_library_leaves_it() -> No
     assert middle_threshold("spinepath.start") == MIDDLE_GENERATION_EVERY
     assert middle_threshold("spinepath, spinepath.api, spinepath.cli") == 10
 
-
-def test_plain_data_leaves_to_pydantic_what_a_dump_does_beyond_reading_fields() -> None:
-    from pydantic import BaseModel, Field, computed_field
-
-    from spinepath.pathway.model import plain_data
-
-    class Computed(BaseModel):
-        x: int
-
-        @computed_field  # type: ignore[prop-decorator]
-        @property
-        def y(self) -> int:
-            return self.x + 1
-
-    class Aliased(BaseModel):
-        x: int = Field(serialization_alias="ex")
-
-    class Outer(BaseModel):
-        computed: Computed
-        aliased: Aliased
-        hidden: str = Field("h", exclude=True)
-        numbers: tuple[int, ...]
-        nested: dict[str, list[Computed]]
-
-    outer = Outer(
-        computed=Computed(x=1),
-        aliased=Aliased(x=2),
-        numbers=(1, 2),
-        nested={"a": [Computed(x=3)]},
-    )
-    assert plain_data(outer) == outer.model_dump(mode="json")

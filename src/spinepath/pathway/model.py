@@ -148,54 +148,9 @@ class Pathway(_Out):
         return NOTEBOOK_VIEW[0](self) if NOTEBOOK_VIEW else None
 
     def to_json(self) -> str:
-        """The contract's JSON: keys sorted, stable across runs and hash seeds.
-
-        The same data as ``model_dump(mode="json")`` (``tests/test_engine.py`` holds
-        the two to each other), read from the fields without pydantic's serializer.
-        """
+        """The contract's JSON: keys sorted, stable across runs and hash seeds."""
         # No field of a pathway holds a float (tests/test_engine.py checks the schema).
-        return dumps(plain_data(self), plain=True)
-
-
-def plain_data(value: Any) -> Any:
-    """``value`` as JSON data: a model as a dict of its dumped fields, a tuple as a list.
-
-    What ``model_dump(mode="json")`` gives for the values a pathway holds (models,
-    lists, tuples, dicts with string keys, strings, whole numbers, booleans,
-    ``None``), without building the serializer.
-    """
-    if isinstance(value, BaseModel):
-        names = _dumped_fields(type(value))
-        if names is None:
-            return value.model_dump(mode="json")
-        return {name: plain_data(getattr(value, name)) for name in names}
-    if isinstance(value, dict):
-        return {key: plain_data(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain_data(item) for item in value]
-    return value
-
-
-_DUMPED: dict[type[BaseModel], tuple[str, ...] | None] = {}
-
-
-def _dumped_fields(model: type[BaseModel]) -> tuple[str, ...] | None:
-    """The fields a dump of ``model`` holds (those not marked ``exclude``), once per class;
-    ``None`` when pydantic's dump would do more than read them (a computed field, a
-    serializer, an alias), so that pydantic dumps it."""
-    if model not in _DUMPED:
-        decorators = model.__pydantic_decorators__
-        fields = model.model_fields
-        plain = not (
-            model.model_computed_fields
-            or decorators.field_serializers
-            or decorators.model_serializers
-            or any(f.serialization_alias or f.alias for f in fields.values())
-        )
-        _DUMPED[model] = (
-            tuple(name for name, field in fields.items() if not field.exclude) if plain else None
-        )
-    return _DUMPED[model]
+        return dumps(self.model_dump(mode="json"), plain=True)
 
 
 #: The renderer a notebook shows a pathway with, set by the application that imports
