@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -89,15 +90,118 @@ def test_a_corrupt_entry_is_ignored_and_replaced(cache_dir: Path, draft: Path) -
     assert calls == [draft, draft]
 
 
+def _entry_with_body(key: str, body: object) -> bytes:
+    """An entry holding ``body`` under a sound header (the right key and digest)."""
+    data = json.dumps(body).encode()
+    header = {"format": cache.FORMAT, "key": key, "sha256": hashlib.sha256(data).hexdigest()}
+    return json.dumps(header).encode() + b"\n" + data
+
+
 def test_an_entry_of_another_shape_is_ignored(cache_dir: Path, draft: Path) -> None:
     calls: list[Path] = []
     cache.cached_knowledge(draft, _parse_counting(calls))
     (entry,) = _entries(cache_dir)
-    document = json.loads(entry.read_bytes())
-    for broken in ({"not": "a knowledge base"}, {**document, "knowledge": {"meta": 1}}, [1]):
-        entry.write_text(json.dumps(broken))
+    header, _, body = entry.read_bytes().partition(b"\n")
+    key = json.loads(header)["key"]
+    sound = json.loads(body)
+    knowledge = sound["knowledge"]
+    rule = knowledge["rules"][0]
+    broken = [
+        json.dumps({"not": "a knowledge base"}).encode(),
+        json.dumps([1]).encode(),
+        _entry_with_body(key, {**sound, "knowledge": {"meta": 1}}),
+        _entry_with_body(key, [1]),
+        # A mapping where a list belongs, a field missing, a field too many, a value
+        # outside its literal, a citation that is neither a seed's nor a guideline's.
+        _entry_with_body(key, {**sound, "knowledge": {**knowledge, "rules": {}}}),
+        _entry_with_body(
+            key, {**sound, "knowledge": {k: v for k, v in knowledge.items() if k != "meta"}}
+        ),
+        _entry_with_body(key, {**sound, "knowledge": {**knowledge, "extra": 1}}),
+        _entry_with_body(
+            key,
+            {**sound, "knowledge": {**knowledge, "rules": [{**rule, "stage": "nowhere"}]}},
+        ),
+        _entry_with_body(
+            key,
+            {**sound, "knowledge": {**knowledge, "rules": [{**rule, "citations": [{"x": 1}]}]}},
+        ),
+    ]
+    for data in broken:
+        entry.write_bytes(data)
         assert isinstance(cache.cached_knowledge(draft, _parse_counting(calls)), KnowledgeBase)
-    assert len(calls) == 4
+    assert len(calls) == 1 + len(broken)
+
+
+def test_a_damaged_entry_is_a_miss_though_still_json(cache_dir: Path, draft: Path) -> None:
+    # The knowledge base is not validated when read back: the digest catches damage.
+    calls: list[Path] = []
+    cache.cached_knowledge(draft, _parse_counting(calls))
+    (entry,) = _entries(cache_dir)
+    data = entry.read_bytes()
+    entry.write_bytes(data.replace(b'"recommended"', b'"recommendeD"', 1))
+    kb = cache.cached_knowledge(draft, _parse_counting(calls))
+    assert calls == [draft, draft]
+    assert "recommendeD" not in kb.model_dump_json()
+
+
+def test_an_unknown_field_type_is_validated_instead() -> None:
+    from pydantic import BaseModel
+
+    class Inner(BaseModel):
+        where: Path
+
+    class Odd(BaseModel):
+        inner: Inner | None
+        ratio: float
+
+    class Twin(BaseModel):
+        where: str
+
+    class Same(BaseModel):
+        either: Inner | Twin  # the same fields: a dump cannot tell them apart
+
+    for model, data in ((Odd, {"inner": None, "ratio": 0.5}), (Same, {"either": {"where": "/"}})):
+        with pytest.raises(cache.Unsupported):
+            cache.construct(model, data)
+        with pytest.raises(cache.Unsupported):  # again: no half-made builder was kept
+            cache.construct(model, data)
+
+
+def test_plain_unions_and_optional_models_are_put_together() -> None:
+    from typing import Literal
+
+    from pydantic import BaseModel
+
+    class Leaf(BaseModel):
+        name: str
+
+    class Tree(BaseModel):
+        state: bool | Literal["unknown"]
+        verdict: Literal["a", "b"] | Literal["absent"] | None
+        leaves: tuple[Leaf, ...]
+        named: dict[str, Leaf | None]
+
+    data = {
+        "state": "unknown",
+        "verdict": "absent",
+        "leaves": [{"name": "x"}],
+        "named": {"y": None, "z": {"name": "z"}},
+    }
+    assert cache.construct(Tree, data) == Tree.model_validate(data)
+    with pytest.raises(TypeError):
+        cache.construct(Tree, {**data, "verdict": "c"})
+
+
+def test_union_models_are_told_apart_by_their_fields(kb: KnowledgeBase) -> None:
+    back = cache.decode(cache.encode(kb, "k" * 32), "k" * 32)
+    assert back is not None
+    kinds = {type(c).__name__ for rule in back.rules for c in rule.citations}
+    assert (
+        kinds
+        == {type(c).__name__ for rule in kb.rules for c in rule.citations}
+        == {"SeedCitation", "GuidelineCitation"}
+    )
 
 
 def test_a_planted_pickle_runs_no_code(cache_dir: Path, draft: Path, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "spinepath"
 
 #: Lowest first. A name is a top-level module or package of ``spinepath``.
 LAYERS: list[set[str]] = [
+    {"limits"},
     {"errors", "files", "terminal", "strict_yaml", "jsontext"},
     {"case"},
     {"kb"},

@@ -73,3 +73,12 @@ def test_json_keeps_the_label_but_no_raw_c1_control(case_file: Path) -> None:
     result = CliRunner().invoke(main, ["assess", str(case_file), "--format", "json"])
     assert not CONTROLS.search(result.stdout)
     assert json.loads(result.stdout)["case"]["label"] == HOSTILE_LABEL
+
+
+def test_json_for_terminal_escapes_del_and_c1_whether_or_not_the_text_is_ascii() -> None:
+    from spinepath.terminal import json_for_terminal
+
+    assert json_for_terminal('{"a": "x\x7f"}') == '{"a": "x\\u007f"}'
+    assert json_for_terminal('{"a": "é\x9b\x7f"}') == '{"a": "é\\u009b\\u007f"}'
+    assert json_for_terminal('{"a": "é b"}') == '{"a": "é b"}'
+    assert json_for_terminal('{"a": "b"}') == '{"a": "b"}'

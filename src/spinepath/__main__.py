@@ -1,5 +1,5 @@
 """``python -m spinepath``: the same as the ``spinepath`` command."""
 
-from spinepath.cli import entry_point
+from spinepath.start import entry_point
 
 entry_point()

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from spinepath.limits import MAX_DIGITS
+
 
 class NoDuplicateKeys:
     """A YAML loader mixin: a key given twice in one mapping is an error, not "last wins"."""
@@ -104,10 +106,6 @@ def _strict_resolvers() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
 StrictYamlLoader.yaml_implicit_resolvers = _strict_resolvers()
 
 _DECIMAL = re.compile(r"^[-+]?[0-9]+$")
-#: Longer numbers are refused before Python converts them: no case value needs one,
-#: and converting thousands of digits is slow (and beyond 4,300 an error). Case files
-#: in JSON are held to the same limit (``spinepath.case.loading``).
-MAX_DIGITS = 30
 _TRUE = ("true", "True", "TRUE")
 _FALSE = ("false", "False", "FALSE")
 

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from spinepath.case.model import CASE_KEYS, Case, allowed_values, contradictions, spelled
 from spinepath.errors import CaseError
+from spinepath.limits import MAX_DIGITS
 
 MAX_CASE_BYTES = 1_000_000
 #: Unknown keys named one by one; beyond them, a count.
@@ -127,10 +128,6 @@ def _parse_json(text: str, source: str) -> Any:
                 raise CaseError(f"{source}: duplicate key {key!r}")
             result[key] = value
         return result
-
-    # The YAML dialect's limit, so both formats refuse the same numbers (imported here:
-    # yaml is loaded only when a case needs it).
-    from spinepath.strict_yaml import MAX_DIGITS
 
     def bounded_int(digits: str) -> int:
         if len(digits.lstrip("-")) > MAX_DIGITS:

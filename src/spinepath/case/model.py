@@ -10,8 +10,6 @@ rather than assume one. ``docs/case-format.md`` documents the format and is
 tested against this model.
 """
 
-from __future__ import annotations
-
 import types
 import typing
 from typing import Literal
@@ -122,7 +120,7 @@ class Case(BaseModel):
         return sorted(flags)
 
     @model_validator(mode="after")
-    def _no_contradictions(self) -> Case:
+    def _no_contradictions(self) -> "Case":
         given = {key: getattr(self, key) for key in self.model_fields_set}
         problems = contradictions(given)
         if problems:

@@ -108,6 +108,13 @@ class FastMatcher(ReteMatcher):
             for rule in engine.get_rules()
         }
 
+    @staticmethod
+    def build_beta_part(ruleset: set[Any], alpha_terminals: dict[Any, Any]) -> None:
+        """experta's beta wiring without a dispatcher made per rule (see engine.wiring)."""
+        from spinepath.engine.wiring import build_beta_part
+
+        build_beta_part(ruleset, alpha_terminals)
+
     def _noting(self, node: Any, activate: Any) -> Any:
         dirty = self._dirty
 

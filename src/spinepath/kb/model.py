@@ -5,8 +5,6 @@ hold no mechanism. :mod:`spinepath.kb.loading` reads and checks the files, and
 :mod:`spinepath.engine` compiles the rules.
 """
 
-from __future__ import annotations
-
 import typing
 from collections.abc import Mapping
 from typing import Literal
@@ -42,7 +40,11 @@ RED_FLAG_SCREENS: dict[object, tuple[str, ...]] = {
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # ``defer_build``: pydantic builds a model's validator on its first validation, not at
+    # import. A start that finds the knowledge base in the cache never validates it
+    # (:mod:`spinepath.kb.cache` puts it together from the entry), and building every
+    # model here cost some 30 ms of each cold start.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Meta(Strict):
@@ -246,15 +248,17 @@ class EvidenceNote(Strict):
         ``matched`` is ``None``. Values match only when their types match too
         (``True`` is not ``1``).
         """
+        # Built without validation: every value comes from this validated note, and
+        # validating would build EvidenceView's validator on every cold start.
         for entry in self.by_case:
             if entry.matches(facts):
-                return EvidenceView(
+                return EvidenceView.model_construct(
                     concordance=entry.concordance,
                     marker=entry.marker,
                     guideline_position=entry.guideline_position,
                     matched=entry,
                 )
-        return EvidenceView(
+        return EvidenceView.model_construct(
             concordance=self.concordance,
             marker=self.marker,
             guideline_position=self.guideline_position,

@@ -6,14 +6,12 @@ Fields beyond the contract are extensions (the contract allows new fields):
 ``guideline_notes``, ``disclaimer`` and ``knowledge_last_review``.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from spinepath.jsontext import dumps
+from spinepath.jsontext import dumps_model
 from spinepath.kb.model import (
     AlertLevel,
     Concordance,
@@ -28,7 +26,12 @@ from spinepath.kb.model import (
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # ``defer_build``: the builder makes pathways with ``model_construct`` and
+    # :meth:`Pathway.to_json` reads their fields directly, so the JSON path never
+    # needs pydantic's validator or serializer; building both at import cost
+    # about 10 ms of every cold start. They are built on first use instead
+    # (``model_validate``, ``model_dump``, the schema).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Evidence(_Out):
@@ -144,7 +147,7 @@ class Pathway(_Out):
     def to_json(self) -> str:
         """The contract's JSON: keys sorted, stable across runs and hash seeds."""
         # No field of a pathway holds a float (tests/test_engine.py checks the schema).
-        return dumps(self.model_dump(mode="json"), plain=True)
+        return dumps_model(self)
 
 
 #: The renderer a notebook shows a pathway with, set by the application that imports
