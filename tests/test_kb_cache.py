@@ -193,6 +193,36 @@ def test_plain_unions_and_optional_models_are_put_together() -> None:
         cache.construct(Tree, {**data, "verdict": "c"})
 
 
+def test_mappings_keyed_by_a_vocabulary_are_put_together() -> None:
+    """``dict[Verdict, str]`` (the handout's words) is built, and a key outside the
+    vocabulary is a miss, as validation would refuse it."""
+    from typing import Literal
+
+    from pydantic import BaseModel
+
+    class Words(BaseModel):
+        verdicts: dict[Literal["a", "b"], str]
+
+    data = {"verdicts": {"a": "one", "b": "two"}}
+    assert cache.construct(Words, data) == Words.model_validate(data)
+    with pytest.raises(TypeError):
+        cache.construct(Words, {"verdicts": {"c": "three"}})
+
+
+def test_the_knowledge_base_is_put_together_without_validation(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every field type of the knowledge base is one ``construct`` builds: none falls back
+    to validation (which is correct, but costs the cold start its validators)."""
+    entry = cache.encode(kb, "k" * 32)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the cache entry was validated, not put together")
+
+    monkeypatch.setattr(KnowledgeBase, "model_validate", refuse)
+    assert cache.decode(entry, "k" * 32) == kb
+
+
 def test_union_models_are_told_apart_by_their_fields(kb: KnowledgeBase) -> None:
     back = cache.decode(cache.encode(kb, "k" * 32), "k" * 32)
     assert back is not None

@@ -273,6 +273,9 @@ def _make_builder(annotation: Any) -> Builder:
         return _sequence_builder(origin, _builder(args[0]))
     if origin is dict and args[0] is str:
         return _mapping_builder(_builder(args[1]))
+    if origin is dict and typing.get_origin(args[0]) is Literal:
+        # Keys drawn from a vocabulary (a verdict, a stage status): checked like a value.
+        return _keyed_mapping_builder(_builder(args[0]), _builder(args[1]))
     raise Unsupported(repr(annotation))
 
 
@@ -297,6 +300,14 @@ def _mapping_builder(item: Builder) -> Builder:
     def build(data: Any) -> Any:
         _a(dict, data)
         return dict(data) if item is _as_is else {key: item(x) for key, x in data.items()}
+
+    return build
+
+
+def _keyed_mapping_builder(key: Builder, item: Builder) -> Builder:
+    def build(data: Any) -> Any:
+        _a(dict, data)
+        return {key(k): item(x) for k, x in data.items()}
 
     return build
 
