@@ -215,7 +215,7 @@ def case_schema() -> dict[str, Any]:
 
 def pathway_schema() -> dict[str, Any]:
     """The JSON Schema of a pathway as :meth:`Pathway.to_json` and ``spinepath assess
-    --format json`` give it (``spinepath serve`` serves it at ``/api/schema/pathway``)."""
+    --format json`` give it (``spinepath serve`` serves it at ``/api/v1/schema/pathway``)."""
     document = Pathway.model_json_schema(mode="serialization")
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     document["title"] = "spinepath pathway"
