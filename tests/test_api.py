@@ -215,3 +215,66 @@ def test_answer_is_the_consultations() -> None:
     assert api.Answer is Answer
     with pytest.raises(AttributeError):
         api.no_such_name  # noqa: B018
+
+
+def test_the_case_vocabulary_is_the_case_models() -> None:
+    """What a web form builds a case from is the case model's own, not a copy."""
+    from spinepath import api
+    from spinepath.case import loading, model
+
+    assert api.Case is model.Case and api.Pathway is Pathway
+    assert api.MAX_CASE_BYTES == loading.MAX_CASE_BYTES
+    assert (api.UNKNOWN, api.allowed_values, api.number_bounds, api.spelled) == (
+        model.UNKNOWN,
+        model.allowed_values,
+        model.number_bounds,
+        model.spelled,
+    )
+
+
+def test_a_mapping_is_named_as_told() -> None:
+    from spinepath import api
+
+    with pytest.raises(CaseError) as default:
+        api.load_case({"onset": "sudden"})
+    with pytest.raises(CaseError) as named:
+        api.load_case({"onset": "sudden"}, source="case")
+    assert default.value.problems[0].startswith("<mapping>: onset: ")
+    assert named.value.problems == [
+        line.replace("<mapping>", "case", 1) for line in default.value.problems
+    ]
+
+
+def test_a_consultation_from_answers_checks_them() -> None:
+    """Answers are checked as a partial case file is: onset may be missing, a bad value
+    is a line naming the source, and a file and answers together are refused."""
+    from spinepath import api
+
+    session = api.consultation(answers={"pain_score": 4})
+    assert session.answers == {"pain_score": 4} and "onset" not in session.answers
+    assert session.next_question() == "red_flags"  # answered questions are not asked again
+    with pytest.raises(CaseError) as error:
+        api.consultation(answers={"pain_score": 11}, source="form")
+    assert error.value.problems == [
+        "form: pain_score: must be a whole number from 0 to 10 (got 11)"
+    ]
+    with pytest.raises(TypeError):
+        api.consultation(EXAMPLE, answers={"pain_score": 4})
+
+
+def test_stated_facts_leave_out_what_was_never_stated() -> None:
+    from spinepath import api
+
+    facts = api.stated_facts({"onset": "acute", "daily_life": None})
+    assert facts == {"daily_life": None, "onset": "acute"}  # stated as not stated: kept
+    assert "pain_score" not in facts and api.load_case(facts).pain_score is None
+
+
+def test_the_teaching_cases_are_the_knowledge_bases() -> None:
+    from spinepath import api
+
+    cases = api.teaching_cases()
+    files = sorted(path.name for path in (REPO / "knowledge" / "cases").glob("*.yaml"))
+    assert [t.file for t in cases] == files
+    first = cases[0]
+    assert api.load_case(first.case) == api.teaching_case(first.file)

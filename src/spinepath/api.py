@@ -8,8 +8,15 @@ pathway as ``spinepath assess`` for the same case::
     'conservative'
 
 Everything the command line does with a case, the knowledge base, a pathway, a what-if,
-an explanation or an exploration goes through these functions (a test holds
-``spinepath.cli`` to it); the command line adds only options, rendering and files.
+an explanation or an exploration goes through these functions, and so does everything
+the other commands do (``spinepath export``, ``assess --format fhir``, the web app of
+``spinepath serve``); a test holds ``spinepath.cli``, ``spinepath.interop.commands`` and
+``spinepath.web`` to it. They add only options, rendering, files and HTTP.
+
+The case file's vocabulary is here too, for a program (or a web form) that builds a
+case: :data:`UNKNOWN`, :data:`MAX_CASE_BYTES`, :func:`allowed_values`,
+:func:`number_bounds` and :func:`spelled`, re-exported from the case model, beside the
+two models themselves, :class:`Case` and :class:`Pathway`.
 
 A case may be given as a :class:`~spinepath.case.Case`, a path to a case file
 (YAML or JSON), or a mapping of facts; whatever is wrong with it raises
@@ -29,12 +36,14 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from spinepath.case.model import Case
+from spinepath.case.model import UNKNOWN, Case, allowed_values, number_bounds, spelled
 from spinepath.pathway.model import NOTEBOOK_VIEW, Pathway
 
 if TYPE_CHECKING:  # the result types; imported by the functions that make them
+    from spinepath.case.loading import MAX_CASE_BYTES
     from spinepath.consult.session import Consultation
     from spinepath.kb.model import KnowledgeBase
+    from spinepath.kb.teaching import TeachingCase
     from spinepath.pathway.difference import Difference, Exploration
     from spinepath.pathway.explanation import How, WalkStep, WhyNot
 
@@ -45,7 +54,12 @@ CaseLike = Case | Mapping[str, Any] | str | PathLike[str]
 ReportFormat = Literal["text", "json"]
 
 __all__ = [
+    "MAX_CASE_BYTES",
+    "UNKNOWN",
+    "Case",
     "CaseLike",
+    "Pathway",
+    "allowed_values",
     "assess",
     "case_keys",
     "case_schema",
@@ -56,9 +70,15 @@ __all__ = [
     "fact_values",
     "knowledge_base",
     "load_case",
+    "number_bounds",
+    "parse_case_data",
     "parse_settings",
+    "pathway_schema",
     "report_html",
+    "spelled",
+    "stated_facts",
     "teaching_case",
+    "teaching_cases",
     "verify_knowledge",
     "verify_plan_size",
     "verify_report",
@@ -81,11 +101,12 @@ def knowledge_base(directory: str | PathLike[str] | None = None) -> KnowledgeBas
 # --- cases --------------------------------------------------------------------------------
 
 
-def load_case(case: CaseLike) -> Case:
+def load_case(case: CaseLike, *, source: str = "<mapping>") -> Case:
     """A validated case from a case file's path, a mapping of facts, or a case.
 
     A mapping is checked exactly as a case file is: unknown keys, wrong values and
-    contradictions raise :class:`~spinepath.errors.CaseError`.
+    contradictions raise :class:`~spinepath.errors.CaseError`, whose lines name the
+    mapping ``source`` (a file's lines name its path).
     """
     from spinepath.case.loading import load_case as load_file
     from spinepath.case.loading import validate_case
@@ -93,7 +114,7 @@ def load_case(case: CaseLike) -> Case:
     if isinstance(case, Case):
         return case
     if isinstance(case, Mapping):
-        return validate_case(dict(case), source="<mapping>")
+        return validate_case(dict(case), source=source)
     if isinstance(case, (str, PathLike)):
         return load_file(case)
     raise TypeError(f"a case is a Case, a mapping of facts or a path, not {type(case).__name__}")
@@ -111,6 +132,50 @@ def teaching_case(name: str, kb_directory: str | PathLike[str] | None = None) ->
 
     root = Path(kb_directory) if kb_directory is not None else knowledge_dir()
     return validate_case(load_teaching_case(root / "cases" / name).case, source=name)
+
+
+def parse_case_data(
+    text: str, *, format: Literal["yaml", "json"] = "yaml", source: str = "<case>"
+) -> dict[str, Any]:
+    """The mapping of facts in a case file's text, read as ``spinepath assess`` reads a
+    file in ``format`` but not yet validated (give it to :func:`load_case` for that).
+
+    The readers are strict: a duplicate key, a YAML alias or an over-long number, or
+    anything but one mapping, raises :class:`~spinepath.errors.CaseError` naming
+    ``source``.
+
+    >>> parse_case_data('{"onset": "acute", "onset": "chronic"}', format="json", source="body")
+    Traceback (most recent call last):
+    ...
+    spinepath.errors.CaseError: body: duplicate key 'onset'
+    """
+    from spinepath.case.loading import parse_case_data as parse
+
+    return parse(text, source=source, format=format)
+
+
+def stated_facts(case: CaseLike) -> dict[str, Any]:
+    """The facts ``case`` states, by key in alphabetical order, as its case file holds
+    them: a fact never stated is left out (its ``None`` in the model is not a value).
+
+    >>> stated_facts({"pain_score": 4, "onset": "acute"})
+    {'onset': 'acute', 'pain_score': 4}
+    """
+    from spinepath.whatif.scenario import stated_facts as stated
+
+    return stated(load_case(case))
+
+
+def teaching_cases(kb_directory: str | PathLike[str] | None = None) -> list[TeachingCase]:
+    """Every teaching case of the knowledge base (``knowledge/cases``), by file name: its
+    ``title``, what it ``teaches``, its ``case`` facts (a mapping, for :func:`load_case`),
+    the pathway ``expected`` and its ``file`` name. ``kb_directory`` is another knowledge
+    directory to read them from."""
+    from spinepath.kb.loading import knowledge_dir
+    from spinepath.kb.teaching import load_teaching_cases
+
+    root = Path(kb_directory) if kb_directory is not None else knowledge_dir()
+    return load_teaching_cases(root / "cases")
 
 
 def case_keys() -> tuple[str, ...]:
@@ -145,6 +210,15 @@ def case_schema() -> dict[str, Any]:
     document = Case.model_json_schema()
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     document["title"] = "spinepath case"
+    return document
+
+
+def pathway_schema() -> dict[str, Any]:
+    """The JSON Schema of a pathway as :meth:`Pathway.to_json` and ``spinepath assess
+    --format json`` give it (``spinepath serve`` serves it at ``/api/v1/schema/pathway``)."""
+    document = Pathway.model_json_schema(mode="serialization")
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "spinepath pathway"
     return document
 
 
@@ -321,13 +395,29 @@ def report_html(
 
 
 def consultation(
-    partial_case: str | PathLike[str] | None = None, kb: KnowledgeBase | None = None
+    partial_case: str | PathLike[str] | None = None,
+    kb: KnowledgeBase | None = None,
+    *,
+    answers: Mapping[str, Any] | None = None,
+    source: str = "answers",
 ) -> Consultation:
     """A consultation (``spinepath consult``): it asks for the facts one at a time, only
-    those that can still change the pathway; resumed from a partial case file if given."""
-    from spinepath.consult.session import Consultation
+    those that can still change the pathway; resumed from a partial case file if given.
+
+    Or resumed from ``answers`` already given (a mapping of facts, as a web form sends
+    them): they are checked as a partial case file is (``onset`` may be missing; every
+    value stated must be valid), and a problem raises
+    :class:`~spinepath.errors.CaseError` naming ``source``.
+    """
+    from spinepath.consult.session import PROBE_ONSET, Consultation
 
     kb = kb or knowledge_base()
+    if answers is not None:
+        if partial_case is not None:
+            raise TypeError("give a partial case file or answers, not both")
+        given = dict(answers)
+        load_case({"onset": PROBE_ONSET, **given}, source=source)  # the onset only probes
+        return Consultation(kb, answers=given, asked=set(given))
     if partial_case is None:
         return Consultation(kb)
     from spinepath.case.loading import read_case_text
@@ -337,13 +427,21 @@ def consultation(
 
 
 def __getattr__(name: str) -> Any:
-    """``Answer``: what :meth:`Consultation.interpret` returns when the person asks why
-    (``Answer.WHY``) or stops (``Answer.QUIT``); imported on first use, with the
-    consultation."""
+    """Names imported on first use, with the module that holds them.
+
+    ``Answer``: what :meth:`Consultation.interpret` returns when the person asks why
+    (``Answer.WHY``) or stops (``Answer.QUIT``), with the consultation.
+    ``MAX_CASE_BYTES``: the most a case file (or a request body holding one) may hold,
+    with the case loader.
+    """
     if name == "Answer":
         from spinepath.consult.session import Answer
 
         return Answer
+    if name == "MAX_CASE_BYTES":
+        from spinepath.case.loading import MAX_CASE_BYTES
+
+        return MAX_CASE_BYTES
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -7,7 +7,7 @@ raises; a new command lives in a module of its own and is registered here with o
 Every command gets its cases, knowledge base, pathways, what-ifs, explanations and
 explorations from :mod:`spinepath.api`, the library's entrance, and adds only options,
 rendering (:mod:`spinepath.render`) and files; ``tests/test_cli_api.py`` holds it to that
-(docs/design.md, "The command line goes through the API").
+(docs/design.md, "The commands go through the API").
 
 Heavy modules (pydantic models, experta, jinja2) are imported inside the
 commands that need them, so that ``--help`` is instant and JSON output never

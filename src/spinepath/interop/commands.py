@@ -1,4 +1,9 @@
-"""Commands of interop: ``spinepath export fhir``; ``assess --format fhir|cds-hooks``."""
+"""Commands of interop: ``spinepath export fhir``; ``assess --format fhir|cds-hooks``.
+
+Like the command line, they get the knowledge base and pathways through
+:mod:`spinepath.api` (docs/design.md); the builders (:mod:`spinepath.interop.fhir`,
+:mod:`spinepath.interop.cds_hooks`) turn them into documents.
+"""
 
 from __future__ import annotations
 
@@ -58,13 +63,13 @@ def fhir(directory: Path) -> None:
     as a Questionnaire. Needs the fhir extra (pip install 'spinepath[fhir]').
     See docs/fhir.md.
     """
+    from spinepath import api
     from spinepath.errors import SpinepathError
     from spinepath.files import replace_atomically
     from spinepath.interop.fhir import export_resources
-    from spinepath.kb.loading import load_knowledge
 
     try:
-        resources = export_resources(load_knowledge())
+        resources = export_resources(api.knowledge_base())
         directory.mkdir(parents=True, exist_ok=True)
         for name, resource in resources.items():
             replace_atomically(directory / name, (_json(resource) + "\n").encode("utf-8"))

@@ -133,21 +133,17 @@ async def explain(request: Request) -> Response:
 
 @router.get("/schema/case", summary="The JSON Schema of a case (as `spinepath schema`)")
 def case_schema() -> Response:
-    from spinepath.case.model import Case
+    from spinepath import api
 
-    document = Case.model_json_schema()
-    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    document["title"] = "spinepath case"
+    document = api.case_schema()
     return Response(json.dumps(document, indent=2, sort_keys=True) + "\n", media_type=JSON)
 
 
 @router.get("/schema/pathway", summary="The JSON Schema of a pathway (the answer of assess)")
 def pathway_schema() -> Response:
-    from spinepath.pathway.model import Pathway
+    from spinepath import api
 
-    document = Pathway.model_json_schema(mode="serialization")
-    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    document["title"] = "spinepath pathway"
+    document = api.pathway_schema()
     return Response(json.dumps(document, indent=2, sort_keys=True) + "\n", media_type=JSON)
 
 

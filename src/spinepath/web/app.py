@@ -64,7 +64,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is None:
         from fastapi.openapi.utils import get_openapi
 
-        from spinepath.case.model import Case
+        from spinepath.api import Case
 
         document = get_openapi(
             title=app.title,

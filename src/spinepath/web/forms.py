@@ -4,8 +4,9 @@ Every case key is a query parameter of its own (``onset=chronic``,
 ``herniation=unknown``, ``red_flags=cauda_equina&red_flags=major_trauma``,
 ``red_flags=none`` for "screened, none present"). An empty or missing value is
 "not stated", and "unknown" is "not sure": nothing is ever filled in for the
-person. The case then goes through the case loader's own validation, so a bad
-value gets the CLI's line.
+person. The case then goes through the case loader's own validation
+(:func:`spinepath.api.load_case`), so a bad value gets the CLI's line; the spellings
+are the case file's vocabulary, from :mod:`spinepath.api`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from spinepath.case.loading import validate_case
-from spinepath.case.model import CASE_KEYS, UNKNOWN, Case, allowed_values, spelled
-from spinepath.whatif.scenario import stated_facts
+from spinepath import api
+from spinepath.api import UNKNOWN, Case, allowed_values, spelled
 
 #: The source named in error lines, as the API names its case.
 SOURCE = "case"
@@ -49,7 +49,7 @@ def facts_from_query(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
 
 def fact_value(name: str, given: Any) -> Any:
     """A form's text as the case value it spells; None for "not stated"."""
-    if not isinstance(given, str) or name not in CASE_KEYS:
+    if not isinstance(given, str) or name not in api.case_keys():
         return given or None
     if given == "":
         return None
@@ -69,7 +69,7 @@ def fact_value(name: str, given: Any) -> Any:
 
 def case_from_query(pairs: Iterable[tuple[str, str]]) -> Case:
     """The validated case in a query; :class:`~spinepath.errors.CaseError` if it is bad."""
-    return validate_case(facts_from_query(pairs), source=SOURCE)
+    return api.load_case(facts_from_query(pairs), source=SOURCE)
 
 
 def changes_from_query(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
@@ -92,14 +92,14 @@ def changes_from_query(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
 def query_of(case: Case) -> list[tuple[str, str]]:
     """The case as query parameters, keys in the case model's order."""
     pairs: list[tuple[str, str]] = []
-    for key, value in stated_facts(case).items():
+    for key, value in api.stated_facts(case).items():
         if value is None:
             continue
         if key == "red_flags":
             pairs += [(key, flag) for flag in value] or [(key, NONE_OF_THESE)]
         else:
             pairs.append((key, spelled(value)))
-    order = {key: index for index, key in enumerate(CASE_KEYS)}
+    order = {key: index for index, key in enumerate(api.case_keys())}
     return sorted(pairs, key=lambda pair: order[pair[0]])
 
 

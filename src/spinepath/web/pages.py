@@ -6,19 +6,23 @@ the server keeps nothing, so the original case is never lost and every page can 
 bookmarked on the person's own machine. Pathway, what-if and explore bodies are the
 renderers' own HTML (:mod:`spinepath.render`), explanations the text renderers' output;
 the pages only frame them. Everything from a case is escaped (jinja2 autoescape).
+Cases, the knowledge base, pathways, what-ifs, explanations, the walkthrough, the
+exploration, the consultation and the teaching cases come from :mod:`spinepath.api`,
+as the CLI's do.
 """
 
 from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from spinepath.case.model import Case
+from spinepath import api
+from spinepath.api import Case
 from spinepath.errors import CaseError, SpinepathError
 from spinepath.web import forms
 
@@ -39,9 +43,7 @@ def _environment() -> Any:
 
 
 def _kb() -> Any:
-    from spinepath.kb.loading import load_knowledge
-
-    return load_knowledge()
+    return api.knowledge_base()
 
 
 def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -90,20 +92,17 @@ def _case(request: Request) -> Case:
 
 def _questions(kb: Any) -> list[dict[str, Any]]:
     """The questions of ``consult`` in its order, each with its choices and glossary terms."""
-    from spinepath.case.model import UNKNOWN, allowed_values, number_bounds
-    from spinepath.consult.session import Consultation
-
-    session = Consultation(kb)
+    session = api.consultation(kb=kb)
     shown = []
     for key, question in kb.questions.items():
         if key == "red_flags":
             continue
         number = session.is_number(key)
-        choices = [] if number else [(words, forms.spelled(v)) for words, v in session.choices(key)]
+        choices = [] if number else [(words, api.spelled(v)) for words, v in session.choices(key)]
         # "Not sure" leaves the fact not stated, which the pathway reads as unknown; a
         # stated "unknown" would contradict a fact that depends on another (such as
         # large_lamina_removal without an earlier discectomy).
-        has_unknown = UNKNOWN in (allowed_values(key) or ())
+        has_unknown = api.UNKNOWN in (api.allowed_values(key) or ())
         shown.append(
             {
                 "key": key,
@@ -112,16 +111,15 @@ def _questions(kb: Any) -> list[dict[str, Any]]:
                 "choices": choices,
                 "not_sure": "",
                 "has_unknown": has_unknown,
-                "bounds": number_bounds(key) if number else None,
+                "bounds": api.number_bounds(key) if number else None,
             }
         )
     return shown
 
 
 def _red_flags(kb: Any) -> list[tuple[str, str]]:
-    from spinepath.consult.session import RED_FLAGS
-
-    return [(flag, kb.red_flags[flag].name) for flag in RED_FLAGS]
+    """Each red flag and its name, in the order ``consult`` offers them."""
+    return [(flag, words) for words, flag in api.consultation(kb=kb).choices("red_flags")]
 
 
 # -- the case form ------------------------------------------------------------------------
@@ -129,12 +127,9 @@ def _red_flags(kb: Any) -> list[tuple[str, str]]:
 
 @router.get("/", response_class=HTMLResponse)
 def home() -> HTMLResponse:
-    from spinepath.kb.loading import knowledge_dir
-    from spinepath.kb.teaching import load_teaching_cases
-
     teaching = [
-        (t.title, forms.query_of(Case.model_validate(t.case)))
-        for t in load_teaching_cases(knowledge_dir() / "cases")
+        (t.title, forms.query_of(api.load_case(t.case, source=t.file)))
+        for t in api.teaching_cases()
     ]
     return page("home.html.j2", teaching=teaching)
 
@@ -156,8 +151,6 @@ def red_flags_step(request: Request) -> HTMLResponse:
 @router.get("/case/questions", response_class=HTMLResponse)
 def questions_step(request: Request) -> HTMLResponse:
     """Step 2: the emergency stop if a red flag calls for it, else the other questions."""
-    from spinepath.consult.session import Consultation
-
     kb = _kb()
     pairs = _pairs(request)
     flags = forms.facts_from_query([p for p in pairs if p[0] == "red_flags"]).get("red_flags")
@@ -165,15 +158,12 @@ def questions_step(request: Request) -> HTMLResponse:
     if flags and forms.NONE_OF_THESE in flags:
         problems.append("red_flags: 'none of these' and a warning sign cannot both be ticked")
     elif flags:
-        from spinepath.case.loading import validate_case
-        from spinepath.consult.session import PROBE_ONSET
-
         try:  # the flags as consult checks a resumed file: valid before anything else
-            validate_case({"onset": PROBE_ONSET, "red_flags": flags}, source=forms.SOURCE)
+            session = api.consultation(kb=kb, answers={"red_flags": flags}, source=forms.SOURCE)
         except CaseError as error:
             problems += error.problems
         else:
-            alert = Consultation(kb, answers={"red_flags": flags}).emergency()
+            alert = session.emergency()
             if alert is not None and request.query_params.get("go_on") != "yes":
                 return page("emergency.html.j2", alert=alert, pairs=pairs)
     return _questions_page(kb, pairs, problems, 422 if problems else 200)
@@ -209,18 +199,14 @@ def _case_or_form(request: Request) -> Case | HTMLResponse:
 
 @router.get("/pathway", response_class=HTMLResponse)
 def pathway_page(request: Request) -> HTMLResponse:
-    from spinepath.pathway.build import assess
-    from spinepath.render.html import render_report
-
     case = _case_or_form(request)
     if isinstance(case, HTMLResponse):
         return case
     kb = _kb()
-    pathway = assess(case, kb)
     return page(
         "pathway.html.j2",
         title=case.label or "Your pathway",
-        report=body_of(render_report(pathway, kb)),
+        report=body_of(api.report_html(case, kb=kb)),
         case_query=forms.query_of(case),
         options=_option_ids(kb),
         what_if=_what_if_fields(kb, case),
@@ -231,10 +217,7 @@ def pathway_page(request: Request) -> HTMLResponse:
 @router.get("/what-if", response_class=HTMLResponse)
 def what_if_page(request: Request) -> HTMLResponse:
     """The difference the ``to.KEY`` changes make: the whole page, or (for htmx) the part."""
-    from spinepath.pathway.build import assess
     from spinepath.render.html import render_what_if_html
-    from spinepath.whatif.compare import compare
-    from spinepath.whatif.scenario import apply_changes
 
     case = _case_or_form(request)
     if isinstance(case, HTMLResponse):
@@ -245,11 +228,10 @@ def what_if_page(request: Request) -> HTMLResponse:
     difference = ""
     if changes:
         try:
-            changed = apply_changes(case, changes, source="what if")
+            result = api.what_if(case, changes, kb, source="what if")
         except CaseError as error:
             problems = error.problems
         else:
-            result = compare(assess(case, kb), assess(changed, kb))
             difference = body_of(
                 render_what_if_html(kb, kind="what_if", label=case.label, difference=result)
             )
@@ -270,13 +252,12 @@ def what_if_page(request: Request) -> HTMLResponse:
 @router.get("/explore", response_class=HTMLResponse)
 def explore_page(request: Request) -> HTMLResponse:
     from spinepath.render.html import render_what_if_html
-    from spinepath.whatif.explore import explore
 
     case = _case_or_form(request)
     if isinstance(case, HTMLResponse):
         return case
     kb = _kb()
-    exploration = explore(kb, case)
+    exploration = api.explore(case, kb=kb)
     body = render_what_if_html(kb, kind="explore", label=case.label, exploration=exploration)
     return page(
         "framed.html.j2",
@@ -290,16 +271,14 @@ def explore_page(request: Request) -> HTMLResponse:
 @router.get("/walkthrough", response_class=HTMLResponse)
 def walkthrough_page(request: Request) -> HTMLResponse:
     """One step of the walkthrough (the rules in firing order), with previous and next."""
-    from spinepath.explain.walkthrough import walkthrough
-    from spinepath.pathway.build import assess
     from spinepath.render.text import render_walkthrough_step
 
     case = _case_or_form(request)
     if isinstance(case, HTMLResponse):
         return case
     kb = _kb()
-    pathway = assess(case, kb)
-    steps = walkthrough(kb, pathway)
+    pathway = api.assess(case, kb)
+    steps = api.walkthrough(pathway, kb)
     raw = request.query_params.get("step", "1")
     number = int(raw) if raw.isdigit() else 1
     number = min(max(number, 1), len(steps))
@@ -320,9 +299,6 @@ def walkthrough_page(request: Request) -> HTMLResponse:
 @router.get("/explain", response_class=HTMLResponse)
 def explain_page(request: Request) -> HTMLResponse:
     """How an option's verdict was reached, or why an option is not recommended."""
-    from spinepath.explain.how import how
-    from spinepath.explain.why_not import why_not
-    from spinepath.pathway.build import assess
     from spinepath.render.text import render_explanation
     from spinepath.web.service import treatment_id
 
@@ -330,13 +306,12 @@ def explain_page(request: Request) -> HTMLResponse:
     if isinstance(case, HTMLResponse):
         return case
     kb = _kb()
-    kind = "how" if request.query_params.get("how") else "why_not"
+    kind: Literal["how", "why_not"] = "how" if request.query_params.get("how") else "why_not"
     text = ""
     problems: list[str] = []
     try:
         option_id = treatment_id(kb, request.query_params.get(kind, ""), kind.replace("_", "-"))
-        pathway = assess(case, kb)
-        explanation = (how if kind == "how" else why_not)(kb, pathway, option_id)
+        explanation = api.explain(api.assess(case, kb), option_id, kind=kind, kb=kb)
     except SpinepathError as error:  # a wrong id, or no verdict to explain
         problems = error.problems
     else:
@@ -361,7 +336,7 @@ def _what_if_fields(
     kb: Any, case: Case, pairs: list[tuple[str, str]] | None = None
 ) -> list[dict[str, Any]]:
     """One select per fact: "as now", every other value, and "not stated"."""
-    from spinepath.case.words import fact_word
+    from spinepath.render.words import fact_word
 
     chosen = {
         name.removeprefix(forms.CHANGE_PREFIX): value
@@ -433,19 +408,9 @@ def _download(data: bytes | str, media_type: str, name: str) -> Response:
 def _document(case: Case, kind: str) -> str:
     """The full report or the handout, as ``spinepath report [--handout]`` writes it
     (dated as the CLI dates it: SOURCE_DATE_EPOCH's date, else today's)."""
-    from spinepath.pathway.build import assess
     from spinepath.render.output import report_date
 
-    kb = _kb()
-    pathway = assess(case, kb)
-    date = report_date(None)
-    if kind == "handout":
-        from spinepath.render.handout import render_handout
-
-        return render_handout(pathway, kb, date=date)
-    from spinepath.render.html import render_report
-
-    return render_report(pathway, kb, date=date)
+    return api.report_html(case, kb=_kb(), handout=kind == "handout", date=report_date(None))
 
 
 @router.get("/download/{kind}.html")
@@ -491,14 +456,11 @@ def not_found(request: Request) -> Response:
 @router.get("/download/case.yaml")
 def download_case(request: Request) -> Response:
     """The case file, written by consult's own writer, to go on with on the command line."""
-    from spinepath.consult.session import Consultation
-    from spinepath.whatif.scenario import stated_facts
-
     case = _case_or_form(request)
     if isinstance(case, HTMLResponse):
         return case
-    answers = {key: value for key, value in stated_facts(case).items() if value is not None}
-    text = Consultation(_kb(), answers=answers).case_file_text()
+    answers = {key: value for key, value in api.stated_facts(case).items() if value is not None}
+    text = api.consultation(kb=_kb(), answers=answers, source=forms.SOURCE).case_file_text()
     return _download(text, "application/yaml; charset=utf-8", "spinepath-case.yaml")
 
 

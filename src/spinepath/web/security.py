@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from spinepath.case.loading import MAX_CASE_BYTES
+from spinepath.api import MAX_CASE_BYTES
 
 Scope = dict[str, Any]
 Message = dict[str, Any]

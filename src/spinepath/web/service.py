@@ -3,15 +3,17 @@
 Each function takes the request's body (bytes) and returns the text ``spinepath
 ... --format json`` prints for the same case (with its final newline). Bad input
 raises :class:`~spinepath.errors.CaseError` with the case loader's own lines, so
-the API words every problem as the CLI does. No web framework is imported here.
+the API words every problem as the CLI does. Cases, the knowledge base, pathways,
+what-ifs and explanations come from :mod:`spinepath.api`, as the CLI's do. No web
+framework is imported here.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from spinepath.case.loading import parse_case_data, validate_case
-from spinepath.case.model import Case
+from spinepath import api
+from spinepath.api import Case
 from spinepath.errors import CaseError
 from spinepath.terminal import json_for_terminal, result_json
 
@@ -29,43 +31,34 @@ def read_body(raw: bytes, *, source: str = "request body") -> dict[str, Any]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CaseError(f"{source}: is not UTF-8 text") from None
-    return parse_case_data(text, source=source, format="json")
+    return api.parse_case_data(text, source=source, format="json")
 
 
 def case_from(data: Any) -> Case:
     """The validated case from a JSON value, worded as for a case file named ``case``."""
-    if not isinstance(data, dict):
+    if not isinstance(data, dict):  # a text would be read as a case file's path
         raise CaseError(f"{CASE_SOURCE}: a case file must be one mapping of keys to values")
-    return validate_case(data, source=CASE_SOURCE)
+    return api.load_case(data, source=CASE_SOURCE)
 
 
 def assess_json(raw: bytes) -> str:
     """``spinepath assess CASE --format json``, where the body is the case (read as the
     CLI reads a JSON case file named ``case``)."""
-    from spinepath.kb.loading import load_knowledge
-    from spinepath.pathway.build import assess
-
-    pathway = assess(case_from(read_body(raw, source=CASE_SOURCE)), load_knowledge())
+    pathway = api.assess(case_from(read_body(raw, source=CASE_SOURCE)))
     return json_for_terminal(pathway.to_json()) + "\n"
 
 
 def what_if_json(raw: bytes) -> str:
     """``spinepath what-if CASE --set ... --format json``: ``{"case": {...}, "changes":
     {key: value}}``, a value of ``null`` making the fact not stated (as ``KEY=null``)."""
-    from spinepath.kb.loading import load_knowledge
-    from spinepath.pathway.build import assess
-    from spinepath.whatif.compare import compare
-    from spinepath.whatif.scenario import apply_changes
-
     body = read_body(raw)
     _only(body, WHAT_IF_KEYS)
     case = case_from(_required(body, "case"))
     changes = _required(body, "changes")
     if not isinstance(changes, dict) or not changes:
         raise CaseError("changes: must be a mapping of at least one case key to its new value")
-    changed = apply_changes(case, changes, source="changes")
-    kb = load_knowledge()
-    difference = compare(assess(case, kb), assess(changed, kb))
+    kb = api.knowledge_base()
+    difference = api.what_if(case, changes, kb, source="changes")
     return cli_json(
         {
             "what_if": difference,
@@ -78,14 +71,9 @@ def what_if_json(raw: bytes) -> str:
 def explain_json(raw: bytes) -> str:
     """``spinepath explain CASE --how OPTION`` or ``--why-not OPTION`` with ``--format json``:
     ``{"case": {...}, "how": "fusion"}`` or ``{"case": {...}, "why_not": "fusion"}``."""
-    from spinepath.explain.how import how
-    from spinepath.explain.why_not import why_not
-    from spinepath.kb.loading import load_knowledge
-    from spinepath.pathway.build import assess
-
     body = read_body(raw)
     _only(body, EXPLAIN_KEYS)
-    given = [kind for kind in ("how", "why_not") if kind in body]
+    given: list[Literal["how", "why_not"]] = [kind for kind in ("how", "why_not") if kind in body]
     problems = []
     if len(given) != 1:
         problems.append("explain: give exactly one of how or why_not (an option id)")
@@ -97,10 +85,10 @@ def explain_json(raw: bytes) -> str:
     if problems or case_problems:
         raise CaseError(case_problems + problems)
     kind = given[0]
-    kb = load_knowledge()
+    kb = api.knowledge_base()
     option_id = treatment_id(kb, body[kind], kind)
-    pathway = assess(case, kb)
-    explanation = (how if kind == "how" else why_not)(kb, pathway, option_id)
+    pathway = api.assess(case, kb)
+    explanation = api.explain(pathway, option_id, kind=kind, kb=kb)
     return cli_json(
         {
             kind: explanation,
@@ -128,9 +116,8 @@ def cli_json(data: Any) -> str:
 def version_info() -> dict[str, str]:
     """The versions a result depends on."""
     from spinepath import __version__
-    from spinepath.kb.loading import load_knowledge
 
-    meta = load_knowledge().meta
+    meta = api.knowledge_base().meta
     return {
         "spinepath_version": __version__,
         "knowledge_version": meta.version,
