@@ -25,9 +25,9 @@ import pytest
 from tests.test_layers import LAYERS, SRC, imported_units, layer_of, unit_of
 
 CLI = SRC / "cli.py"
-#: Layers a command may import directly besides the API: the lowest (utilities with no
-#: domain knowledge) and the renderers.
-ALLOWED_LAYER_UNITS = LAYERS[0] | {"render"}
+#: Layers a command may import directly besides the API: those below the case (utilities
+#: with no domain knowledge) and the renderers.
+ALLOWED_LAYER_UNITS = set().union(*LAYERS[: layer_of("case")]) | {"render"}
 #: Every other unit of a layer is a domain layer, reached only through the API.
 DOMAIN = set().union(*LAYERS) - ALLOWED_LAYER_UNITS
 #: Application modules that are not commands, so may read the domain themselves.
