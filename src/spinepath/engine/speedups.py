@@ -42,9 +42,14 @@ from experta import watchers  # noqa: E402 - after the compatibility shim
 from experta.fieldconstraint import ORFC, L  # noqa: E402
 from experta.matchers import ReteMatcher  # noqa: E402
 from experta.matchers.rete.abstract import OneInputNode, TwoInputNode  # noqa: E402
-from experta.matchers.rete.check import FeatureCheck  # noqa: E402
+from experta.matchers.rete.check import FactCapture, FeatureCheck, TypeCheck  # noqa: E402
 from experta.matchers.rete.mixins import ChildNode, NoMemory  # noqa: E402
-from experta.matchers.rete.nodes import FeatureTesterNode  # noqa: E402
+from experta.matchers.rete.nodes import (  # noqa: E402
+    ConflictSetNode,
+    FeatureTesterNode,
+    NotNode,
+    OrdinaryMatchNode,
+)
 from experta.matchers.rete.token import Token  # noqa: E402
 from experta.matchers.rete.utils import prepare_rule  # noqa: E402
 from experta.strategies import DepthStrategy  # noqa: E402
@@ -89,8 +94,11 @@ class FastMatcher(ReteMatcher):
         for node in every:
             if isinstance(node, FeatureTesterNode) and _plain_literal(node.matcher):
                 node._activate = _literal_test(node)
-        for node in every:  # after the line above: edges bind the activation routines
+            elif isinstance(node, FeatureTesterNode) and isinstance(node.matcher, FactCapture):
+                node._activate = _capture(node)
+        for node in every:  # after the lines above: edges bind the activation routines
             _rewire(node)
+        self._alpha = _alpha_dispatch(self.root_node)
 
     @staticmethod
     def prepare_ruleset(engine: Any) -> set[Any]:
@@ -122,11 +130,11 @@ class FastMatcher(ReteMatcher):
             for deleted in deleting:
                 self.root_node.remove(deleted)
         if adding is not None:
-            children = self.root_node.children
+            alpha = self._alpha
             for added in adding:
-                # What BusNode.add does, without re-checking the token's types.
-                for child in children:
-                    child.callback(_token(_VALID, {added}, {}))
+                # What BusNode.add does (without re-checking the token's types),
+                # through the alpha network's dispatch (see _alpha_dispatch).
+                alpha(_token(_VALID, {added}, {}), added)
         added: list[Any] = []
         removed: list[Any] = []
         if self._dirty:
@@ -248,12 +256,124 @@ def _literal_test(node: Any) -> Any:
     return _activate
 
 
+#: Value types whose ``==`` agrees with their hash and with each other's (``1 == True``
+#: and ``hash(1) == hash(True)``): for these, a dictionary lookup finds exactly the
+#: literals that experta's ``expected.value == actual`` test accepts.
+_HASHED = frozenset({str, int, bool, type(None)})
+
+#: Beta nodes that read a token (and store only its frozen ``to_info()``) but never
+#: change it, so the token they receive needs no copy of its own.
+_READ_ONLY = (OrdinaryMatchNode, NotNode, ConflictSetNode)
+
+
+def _capture(node: Any) -> Any:
+    """``FeatureTesterNode._activate`` for a ``FactCapture`` (``AS.case << CaseFact(...)``).
+
+    Upstream copies the token, checks the binding against its context, adds it
+    and passes the token on. Here the same checks are made, and the binding
+    goes into a new context of a new token (the facts, which no node changes,
+    are shared): the same token, without a copy of what is replaced anyway.
+    """
+    bind, children = node.matcher.bind, node.children
+
+    def _activate(token: Any) -> None:
+        (fact,) = token[1]
+        context = token[2]
+        if context:
+            if context.get(bind, fact) != fact:
+                return
+            if (False, bind) in context and context[(False, bind)] == fact:
+                return
+            context = dict(context)
+            context[bind] = fact
+        else:
+            context = {bind: fact}
+        passed = _new_tuple(Token, (token[0], token[1], context))
+        for child in children:
+            child.callback(passed)
+
+    _activate.keeps_token = True  # type: ignore[attr-defined]
+    return _activate
+
+
+def _alpha_dispatch(root: Any) -> Any:
+    """The alpha network as a dispatch on values: each key tested once per fact.
+
+    experta sends a fact down a tree of feature-tester nodes: first a type
+    test per fact class, then one node per literal test, each child of a node
+    testing its own key against its own literal. The same tree is walked here,
+    but the children of a node that test the same key are asked together: the
+    fact's value for the key is read once and looked up in a table from each
+    literal to the children that test for it (a hash on the literal, as CLIPS
+    does); the type tests are one lookup on the fact's class. A value of a
+    type outside :data:`_HASHED` is tested child by child with experta's own
+    check function. Every other child (a capture, a join, a conflict-set node)
+    is called through its edge, as before. Children are reached in an order
+    grouped by key, which cannot change the outcome: activations are collected
+    in sets and the agenda orders them by salience and fact ids.
+
+    Returns ``dispatch(token, fact)`` for a token entering the network at ``root``.
+    """
+    return _forward(root, root.children)
+
+
+def _forward(node: Any, children: Any) -> Any:
+    """``forward(token, fact)``: what ``node`` does with a token that passed its own test."""
+    by_type: dict[type, list[Any]] = {}
+    groups: dict[str, tuple[dict[Any, list[Any]], list[tuple[Any, Any, Any]]]] = {}
+    odd: set[str] = set()  # keys tested against a literal of a type outside _HASHED
+    edges: list[Any] = []
+    for child in children:
+        target = child.node
+        check = getattr(target, "matcher", None)
+        if isinstance(target, FeatureTesterNode) and isinstance(check, TypeCheck):
+            by_type.setdefault(check.fact_type, []).append(_forward(target, target.children))
+        elif isinstance(target, FeatureTesterNode) and _plain_literal(check):
+            table, linear = groups.setdefault(check.what, ({}, []))
+            forward = _forward(target, target.children)
+            # The child's whole test (one literal or an either-or), experta's function.
+            linear.append((check.check, check.expected, forward))
+            how = check.how
+            for literal in list(how) if isinstance(how, ORFC) else [how]:
+                if type(literal.value) not in _HASHED:
+                    odd.add(check.what)
+                targets = table.setdefault(literal.value, [])
+                if not targets or targets[-1] is not forward:  # once per child
+                    targets.append(forward)
+        else:
+            edges.append(child.callback)
+    keyed = [(key, table, linear, key in odd) for key, (table, linear) in groups.items()]
+    typed = by_type or None
+
+    def forward(token: Any, fact: Any) -> None:
+        if typed is not None:
+            for target in typed.get(type(fact), ()):
+                target(token, fact)
+        for key, table, linear, unusual in keyed:
+            try:
+                value = fact[key]
+            except (IndexError, KeyError, TypeError):
+                continue
+            if type(value) in _HASHED and not unusual:
+                for target in table.get(value, ()):
+                    target(token, fact)
+            else:
+                for test, expected, target in linear:
+                    if test(value, expected):
+                        target(token, fact)
+        for edge in edges:
+            edge(token)
+
+    return forward
+
+
 def _edge(target: Any, port: str) -> Any:
     # Bound once; a conflict-set node already carries its noting wrapper here.
     activate = getattr(target, port)
-    if getattr(activate, "keeps_token", False):
-        # A literal test neither changes nor stores the token, so it needs no copy
-        # of its own; the first node past it that might gets one on its edge.
+    if getattr(activate, "keeps_token", False) or isinstance(target, _READ_ONLY):
+        # A literal test or a capture neither changes nor stores the token it is
+        # given, and a beta node stores only a frozen copy (``to_info``): none
+        # needs a copy of its own; a node that might change it gets one here.
         return activate
 
     def callback(token: Any) -> Any:
