@@ -33,12 +33,14 @@ set must equal experta's own.
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from typing import Any
 
 from spinepath.engine.compat import experta_module
 
 experta = experta_module()
 from experta import watchers  # noqa: E402 - after the compatibility shim
+from experta.activation import Activation  # noqa: E402
 from experta.fieldconstraint import ORFC, L  # noqa: E402
 from experta.matchers import ReteMatcher  # noqa: E402
 from experta.matchers.rete.abstract import OneInputNode, TwoInputNode  # noqa: E402
@@ -50,7 +52,7 @@ from experta.matchers.rete.nodes import (  # noqa: E402
     NotNode,
     OrdinaryMatchNode,
 )
-from experta.matchers.rete.token import Token  # noqa: E402
+from experta.matchers.rete.token import Token, TokenInfo  # noqa: E402
 from experta.matchers.rete.utils import prepare_rule  # noqa: E402
 from experta.strategies import DepthStrategy  # noqa: E402
 
@@ -87,15 +89,22 @@ class FastMatcher(ReteMatcher):
         nodes = self._get_conflict_set_nodes()
         self._order = {node: index for index, node in enumerate(nodes)}
         self._dirty: dict[Any, None] = {}
-        for node in nodes:
-            node._activate = self._noting(node, node._activate)
         every = _all_nodes(self.root_node)
         self._memory_nodes = [node for node in every if not isinstance(node, NoMemory)]
         for node in every:
-            if isinstance(node, FeatureTesterNode) and _plain_literal(node.matcher):
+            kind = type(node)
+            if kind is FeatureTesterNode and _plain_literal(node.matcher):
                 node._activate = _literal_test(node)
-            elif isinstance(node, FeatureTesterNode) and isinstance(node.matcher, FactCapture):
+            elif kind is FeatureTesterNode and isinstance(node.matcher, FactCapture):
                 node._activate = _capture(node)
+            elif kind is OrdinaryMatchNode:
+                node._activate_left, node._activate_right = _join(node)
+            elif kind is NotNode:
+                node._activate_left, node._activate_right = _negation(node)
+            elif kind is ConflictSetNode:
+                node._activate = _conflict(node)
+        for node in nodes:
+            node._activate = self._noting(node, node._activate)
         for node in every:  # after the lines above: edges bind the activation routines
             _rewire(node)
         self._alpha = _alpha_dispatch(self.root_node)
@@ -177,6 +186,8 @@ def _literal_pattern(pattern: Any) -> bool:
 
 
 _VALID = Token.TagType.VALID
+_INVALID = Token.TagType.INVALID
+_MATCH = watchers.MATCH
 _new_tuple = tuple.__new__
 
 
@@ -293,6 +304,140 @@ def _capture(node: Any) -> Any:
             child.callback(passed)
 
     _activate.keeps_token = True  # type: ignore[attr-defined]
+    return _activate
+
+
+def _info(token: Any) -> Any:
+    """``token.to_info()``, without re-checking types (a frozen copy, for node memories)."""
+    return _new_tuple(TokenInfo, (frozenset(token[1]), frozenset(token[2].items())))
+
+
+def _join(node: Any) -> tuple[Any, Any]:
+    """``OrdinaryMatchNode._activate_left`` and ``_activate_right``, as upstream.
+
+    The same memories (lists of ``to_info()``), the same test (the node's own
+    matcher) and the same joined tokens; without the validation in
+    ``Token.__new__`` of facts and contexts built from valid ones, and without
+    formatting the MATCH watcher's arguments when it is off.
+    """
+    matcher, children = node.matcher, node.children
+
+    def activation(token: Any, branch_memory: Any, matching_memory: Any, is_left: bool) -> None:
+        if token[0] is _VALID:
+            branch_memory.append(_info(token))
+        else:
+            with suppress(ValueError):
+                branch_memory.remove(_info(token))
+        tag, data, context = token
+        for other_data, other_context in matching_memory:
+            other_context = dict(other_context)
+            match = matcher(context, other_context) if is_left else matcher(other_context, context)
+            if match:
+                if _MATCH.isEnabledFor(logging.INFO):  # pragma: no cover - debugging aid
+                    _MATCH.info("%s (%s | %s) = True", type(node).__name__, context, other_context)
+                newcontext = {k: v for k, v in context.items() if isinstance(k, str)}
+                for k, v in other_context.items():
+                    if not isinstance(k, tuple):  # negated values are not needed any further
+                        newcontext[k] = v
+                joined = _new_tuple(Token, (tag, data | other_data, newcontext))
+                for child in children:
+                    child.callback(joined)
+
+    def left(token: Any) -> None:
+        activation(token, node.left_memory, node.right_memory, True)
+
+    def right(token: Any) -> None:
+        activation(token, node.right_memory, node.left_memory, False)
+
+    return left, right
+
+
+def _negation(node: Any) -> tuple[Any, Any]:
+    """``NotNode._activate_left`` and ``_activate_right``, as upstream (the same memories,
+    counts and tokens), without re-checking the types of the tokens it makes."""
+    matcher, children = node.matcher, node.children
+
+    def left(token: Any) -> None:
+        info = _info(token)
+        context = token[2]
+        if not node.right_memory:
+            if token[0] is _VALID:
+                node.left_memory[info] = 0
+            else:
+                del node.left_memory[info]
+            for child in children:
+                child.callback(token)
+        elif token[0] is _VALID:
+            count = 0
+            for _, right_context in node.right_memory:
+                if matcher(context, dict(right_context)):
+                    count += 1
+            if count == 0:
+                for child in children:
+                    child.callback(token)
+            node.left_memory[info] = count
+        else:
+            count = 0
+            for _, right_context in node.right_memory:
+                if matcher(context, dict(right_context)):
+                    count += 1
+                    break
+            if count == 0:
+                for child in children:
+                    child.callback(token)
+            del node.left_memory[info]
+
+    def right(token: Any) -> None:
+        if token[0] is _VALID:
+            node.right_memory.append(_info(token))
+            inc = 1
+        else:
+            inc = -1
+            node.right_memory.remove(_info(token))
+        left_memory = node.left_memory
+        context = token[2]
+        for stored in left_memory:
+            if matcher(dict(stored.context), context):
+                left_memory[stored] += inc
+                count = left_memory[stored]
+                if (count == 0 and inc == -1) or (count == 1 and inc == 1):
+                    tag = _VALID if inc == -1 else _INVALID
+                    made = _new_tuple(Token, (tag, set(stored.data), dict(stored.context)))
+                    for child in children:
+                        child.callback(made)
+
+    return left, right
+
+
+def _conflict(node: Any) -> Any:
+    """``ConflictSetNode._activate``, as upstream: the same memory of ``to_info()`` and the
+    same activations in ``added``/``removed``; the set of removed activations is searched
+    only when it is not empty (a search in an empty set still hashes the activation)."""
+    rule = node.rule
+
+    def _activate(token: Any) -> None:
+        info = _info(token)
+        activation = Activation(
+            rule, frozenset(info.data), {k: v for k, v in info.context if isinstance(k, str)}
+        )
+        if token[0] is _VALID:
+            if info not in node.memory:
+                node.memory.add(info)
+                if node.removed and activation in node.removed:
+                    node.removed.remove(activation)
+                else:
+                    node.added.add(activation)
+        else:
+            try:
+                node.memory.remove(info)
+            except ValueError:  # as upstream (a set raises KeyError, which propagates)
+                pass
+            else:
+                if node.added and activation in node.added:
+                    node.added.remove(activation)
+                else:
+                    node.removed.add(activation)
+
     return _activate
 
 
