@@ -32,8 +32,10 @@ set must equal experta's own.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from contextlib import suppress
+from itertools import chain
 from typing import Any
 
 from spinepath.engine.compat import experta_module
@@ -41,6 +43,8 @@ from spinepath.engine.compat import experta_module
 experta = experta_module()
 from experta import watchers  # noqa: E402 - after the compatibility shim
 from experta.activation import Activation  # noqa: E402
+from experta.agenda import Agenda  # noqa: E402
+from experta.factlist import FactList  # noqa: E402
 from experta.fieldconstraint import ORFC, L  # noqa: E402
 from experta.matchers import ReteMatcher  # noqa: E402
 from experta.matchers.rete.abstract import OneInputNode, TwoInputNode  # noqa: E402
@@ -90,7 +94,11 @@ class FastMatcher(ReteMatcher):
         self._order = {node: index for index, node in enumerate(nodes)}
         self._dirty: dict[Any, None] = {}
         every = _all_nodes(self.root_node)
-        self._memory_nodes = [node for node in every if not isinstance(node, NoMemory)]
+        self._touched: dict[Any, None] = {}
+        replaced = (OrdinaryMatchNode, NotNode, ConflictSetNode)
+        self._other_memory_nodes = [
+            node for node in every if not isinstance(node, NoMemory) and type(node) not in replaced
+        ]
         for node in every:
             kind = type(node)
             if kind is FeatureTesterNode and _plain_literal(node.matcher):
@@ -98,11 +106,11 @@ class FastMatcher(ReteMatcher):
             elif kind is FeatureTesterNode and isinstance(node.matcher, FactCapture):
                 node._activate = _capture(node)
             elif kind is OrdinaryMatchNode:
-                node._activate_left, node._activate_right = _join(node)
+                node._activate_left, node._activate_right = _join(node, self._touched)
             elif kind is NotNode:
-                node._activate_left, node._activate_right = _negation(node)
+                node._activate_left, node._activate_right = _negation(node, self._touched)
             elif kind is ConflictSetNode:
-                node._activate = _conflict(node)
+                node._activate = _conflict(node, self._touched)
         for node in nodes:
             node._activate = self._noting(node, node._activate)
         for node in every:  # after the lines above: edges bind the activation routines
@@ -156,7 +164,14 @@ class FastMatcher(ReteMatcher):
         return added, removed
 
     def reset(self) -> None:
-        for node in self._memory_nodes:
+        # Upstream ``_reset`` puts fresh, empty memories in place. The joins, negations
+        # and conflict-set nodes replaced here note when they are activated, and only
+        # those can hold anything: the others still have the empty memories of the
+        # last reset. Nodes of any other kind are reset as upstream.
+        for node in self._touched:
+            node._reset()
+        self._touched.clear()
+        for node in self._other_memory_nodes:
             node._reset()
 
 
@@ -312,7 +327,7 @@ def _info(token: Any) -> Any:
     return _new_tuple(TokenInfo, (frozenset(token[1]), frozenset(token[2].items())))
 
 
-def _join(node: Any) -> tuple[Any, Any]:
+def _join(node: Any, touched: dict[Any, None]) -> tuple[Any, Any]:
     """``OrdinaryMatchNode._activate_left`` and ``_activate_right``, as upstream.
 
     The same memories (lists of ``to_info()``), the same test (the node's own
@@ -323,6 +338,7 @@ def _join(node: Any) -> tuple[Any, Any]:
     matcher, children = node.matcher, node.children
 
     def activation(token: Any, branch_memory: Any, matching_memory: Any, is_left: bool) -> None:
+        touched[node] = None  # its memory changes: the next reset wipes it
         if token[0] is _VALID:
             branch_memory.append(_info(token))
         else:
@@ -352,12 +368,13 @@ def _join(node: Any) -> tuple[Any, Any]:
     return left, right
 
 
-def _negation(node: Any) -> tuple[Any, Any]:
+def _negation(node: Any, touched: dict[Any, None]) -> tuple[Any, Any]:
     """``NotNode._activate_left`` and ``_activate_right``, as upstream (the same memories,
     counts and tokens), without re-checking the types of the tokens it makes."""
     matcher, children = node.matcher, node.children
 
     def left(token: Any) -> None:
+        touched[node] = None  # its memory changes: the next reset wipes it
         info = _info(token)
         context = token[2]
         if not node.right_memory:
@@ -388,6 +405,7 @@ def _negation(node: Any) -> tuple[Any, Any]:
             del node.left_memory[info]
 
     def right(token: Any) -> None:
+        touched[node] = None
         if token[0] is _VALID:
             node.right_memory.append(_info(token))
             inc = 1
@@ -409,13 +427,14 @@ def _negation(node: Any) -> tuple[Any, Any]:
     return left, right
 
 
-def _conflict(node: Any) -> Any:
+def _conflict(node: Any, touched: dict[Any, None]) -> Any:
     """``ConflictSetNode._activate``, as upstream: the same memory of ``to_info()`` and the
     same activations in ``added``/``removed``; the set of removed activations is searched
     only when it is not empty (a search in an empty set still hashes the activation)."""
     rule = node.rule
 
     def _activate(token: Any) -> None:
+        touched[node] = None  # its memory changes: the next reset wipes it
         info = _info(token)
         activation = Activation(
             rule, frozenset(info.data), {k: v for k, v in info.context if isinstance(k, str)}
@@ -540,6 +559,32 @@ class CachingEngine(experta.KnowledgeEngine):
         if self._deffacts is None:
             self._deffacts = super().get_deffacts()
         return self._deffacts
+
+    _deffact_calls: list[tuple[Any, set[str] | None]] | None = None
+
+    def reset(self, **kwargs: Any) -> None:
+        """experta's ``reset``, inspecting each ``DefFacts``' signature once, not every time.
+
+        As upstream: a fresh agenda and fact list, the network's memories wiped,
+        then the facts of every ``DefFacts`` declared (the ``InitialFact``), each
+        ``DefFacts`` given the keyword arguments it names (all, if it takes ``**``).
+        """
+        self.agenda = Agenda()
+        self.facts = FactList()
+        self.matcher.reset()
+        if self._deffact_calls is None:
+            calls = []
+            for deffact in self.get_deffacts():
+                parameters = inspect.signature(deffact).parameters.values()
+                takes_all = any(p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters)
+                calls.append((deffact, None if takes_all else {p.name for p in parameters}))
+            self._deffact_calls = calls
+        produced = [
+            deffact(**(kwargs if names is None else {k: kwargs[k] for k in kwargs if k in names}))
+            for deffact, names in self._deffact_calls
+        ]
+        self._KnowledgeEngine__declare(*chain.from_iterable(produced))
+        self.running = False
 
     def run(self, steps: float = float("inf")) -> None:
         """experta's ``run`` loop, formatting watcher messages only when a watcher is on.
