@@ -59,6 +59,7 @@ from experta.matchers.rete.nodes import (  # noqa: E402
 from experta.matchers.rete.token import Token, TokenInfo  # noqa: E402
 from experta.matchers.rete.utils import prepare_rule  # noqa: E402
 from experta.strategies import DepthStrategy  # noqa: E402
+from experta.utils import freeze as _freeze  # noqa: E402
 
 
 class RuleOrderStrategy(DepthStrategy):
@@ -544,6 +545,24 @@ def _edge(target: Any, port: str) -> Any:
         return activate(_copy(token))
 
     return callback
+
+
+#: Types ``experta.utils.freeze`` returns unchanged (it freezes only what is not hashable).
+_FROZEN = frozenset({str, int, bool, type(None), tuple})
+
+
+def trusted_fact(fact_class: Any, values: dict[str, Any]) -> Any:
+    """``fact_class(**values)``, built without experta's per-key ``Fact.__setitem__``.
+
+    ``__setitem__`` checks that the fact is not yet declared (a new one never
+    is) and freezes each value; a value of a type in :data:`_FROZEN` is
+    returned unchanged by ``freeze``, and anything else is still frozen here.
+    The fact equals the one ``fact_class(**values)`` makes, key order included
+    (``tests/test_engine.py`` checks this on every teaching case).
+    """
+    fact = fact_class()
+    dict.update(fact, {k: v if type(v) in _FROZEN else _freeze(v) for k, v in values.items()})
+    return fact
 
 
 class CachingEngine(experta.KnowledgeEngine):
