@@ -12,7 +12,7 @@ import random
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field, field_serializer
 
 from spinepath import jsontext
 from spinepath.case.loading import validate_case
@@ -190,3 +190,47 @@ def test_facts_built_directly_equal_experta_facts(kb: KnowledgeBase) -> None:
     assert list(speedups.trusted_fact(Established, odd).items()) == list(
         Established(**odd).items()
     )
+
+
+class _Inner(BaseModel):
+    text: str
+    items: tuple[str, ...] = ()
+
+
+class _Outer(BaseModel):
+    name: str
+    inner: list[_Inner]
+    extra: dict[str, Any] = {}
+
+
+class _Shouting(BaseModel):
+    word: str
+
+    @field_serializer("word")
+    def _loud(self, word: str) -> str:
+        return word.upper()
+
+
+class _Computed(BaseModel):
+    word: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def length(self) -> int:
+        return len(self.word)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        _Outer(name="é\x00\u2028", inner=[_Inner(text='"\\', items=("a", "b"))], extra={"k": [1]}),
+        _Outer(name="\ud800", inner=[]),  # orjson refuses it: pydantic and json write it
+        _Outer(name="n", inner=[], extra={"keys": {1: "not a string"}}),
+        _Outer(name="n", inner=[_Inner(text="t")], extra={"set": {"a"}}),  # orjson cannot
+        _Outer(name="n", inner=[], extra={"model": _Shouting(word="hi")}),
+        _Outer(name="n", inner=[], extra={"model": _Computed(word="hi")}),
+    ],
+)
+def test_models_written_directly_match_their_json_mode_dump(model: BaseModel) -> None:
+    expected = jsontext.standard_dumps(model.model_dump(mode="json"))
+    assert jsontext.dumps_model(model) == expected

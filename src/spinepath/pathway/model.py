@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from spinepath.jsontext import dumps
+from spinepath.jsontext import dumps_model
 from spinepath.kb.model import (
     AlertLevel,
     Concordance,
@@ -147,7 +147,7 @@ class Pathway(_Out):
     def to_json(self) -> str:
         """The contract's JSON: keys sorted, stable across runs and hash seeds."""
         # No field of a pathway holds a float (tests/test_engine.py checks the schema).
-        return dumps(self.model_dump(mode="json"), plain=True)
+        return dumps_model(self)
 
 
 #: The renderer a notebook shows a pathway with, set by the application that imports
