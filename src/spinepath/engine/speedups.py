@@ -111,9 +111,10 @@ class FastMatcher(ReteMatcher):
             elif kind is NotNode:
                 node._activate_left, node._activate_right = _negation(node, self._touched)
             elif kind is ConflictSetNode:
-                node._activate = _conflict(node, self._touched)
+                node._activate = _conflict(node, self._touched, self._dirty)
         for node in nodes:
-            node._activate = self._noting(node, node._activate)
+            if type(node) is not ConflictSetNode:  # pragma: no cover - experta makes only these
+                node._activate = self._noting(node, node._activate)
         for node in every:  # after the lines above: edges bind the activation routines
             _rewire(node)
         self._alpha = _alpha_dispatch(self.root_node)
@@ -159,9 +160,14 @@ class FastMatcher(ReteMatcher):
             touched = sorted(self._dirty, key=self._order.__getitem__)
             self._dirty.clear()
             for node in touched:
-                node_added, node_removed = node.get_activations()
-                added.extend(node_added)
-                removed.extend(node_removed)
+                # ConflictSetNode.get_activations: hand over the two sets, start new
+                # ones (an empty set is left in place: there is nothing to hand over).
+                if node.added:
+                    added.extend(node.added)
+                    node.added = set()
+                if node.removed:
+                    removed.extend(node.removed)
+                    node.removed = set()
         return added, removed
 
     def reset(self) -> None:
@@ -428,7 +434,7 @@ def _negation(node: Any, touched: dict[Any, None]) -> tuple[Any, Any]:
     return left, right
 
 
-def _conflict(node: Any, touched: dict[Any, None]) -> Any:
+def _conflict(node: Any, touched: dict[Any, None], dirty: dict[Any, None]) -> Any:
     """``ConflictSetNode._activate``, as upstream: the same memory of ``to_info()`` and the
     same activations in ``added``/``removed``; the set of removed activations is searched
     only when it is not empty (a search in an empty set still hashes the activation)."""
@@ -436,6 +442,7 @@ def _conflict(node: Any, touched: dict[Any, None]) -> Any:
 
     def _activate(token: Any) -> None:
         touched[node] = None  # its memory changes: the next reset wipes it
+        dirty[node] = None  # it may have activations: the next poll asks it
         info = _info(token)
         activation = Activation(
             rule, frozenset(info.data), {k: v for k, v in info.context if isinstance(k, str)}
@@ -614,10 +621,14 @@ class CachingEngine(experta.KnowledgeEngine):
         self.running = True
         execution = 0
         agenda, strategy = self.agenda, self.strategy
+        # The watchers are looked at once per run, not at every step.
+        show_agenda = watchers.worth("AGENDA", "DEBUG")
+        show_rules = watchers.RULES.isEnabledFor(logging.INFO)
         while steps > 0 and self.running:
             added, removed = self.get_activations()
-            strategy.update_agenda(agenda, added, removed)
-            if watchers.worth("AGENDA", "DEBUG"):  # pragma: no cover - debugging aid
+            if added or removed:  # upstream's update with nothing to update does nothing
+                strategy.update_agenda(agenda, added, removed)
+            if show_agenda:  # pragma: no cover - debugging aid
                 for idx, act in enumerate(agenda.activations):
                     watchers.AGENDA.debug(
                         "%d: %r %r", idx, act.rule.__name__, ", ".join(str(f) for f in act.facts)
@@ -627,7 +638,7 @@ class CachingEngine(experta.KnowledgeEngine):
                 break
             steps -= 1
             execution += 1
-            if watchers.RULES.isEnabledFor(logging.INFO):  # pragma: no cover - debugging aid
+            if show_rules:  # pragma: no cover - debugging aid
                 watchers.RULES.info(
                     "FIRE %s %s: %s",
                     execution,
