@@ -213,14 +213,29 @@ _MATCH = watchers.MATCH
 _new_tuple = tuple.__new__
 
 
+class _Token(Token):
+    """A :class:`Token` made by this module, which keeps its ``to_info()`` once made.
+
+    Such a token is never changed after it is made (a node that might change a
+    token gets a plain copy, see :func:`_edge`), so its frozen ``to_info()``
+    stays right, and the several nodes one token reaches make it once.
+    """
+
+    # ``info`` lives in the instance dictionary (a tuple type cannot add slots).
+    __slots__ = ()
+
+
 def _token(tag: Any, data: set[Any], context: dict[Any, Any]) -> Any:
-    """A :class:`Token`, built as ``Token.__new__`` would for data already known to be facts."""
-    return _new_tuple(Token, (tag, data, context))
+    """A token, built as ``Token.__new__`` would for data already known to be facts."""
+    token = _new_tuple(_Token, (tag, data, context))
+    token.info = None
+    return token
 
 
 def _copy(token: Any) -> Any:
-    """``token.copy()``, without re-checking types that cannot have changed."""
-    return _new_tuple(type(token), (token[0], token[1].copy(), token[2].copy()))
+    """``token.copy()``, without re-checking types that cannot have changed (a plain
+    :class:`Token`: the copy may be changed by the node it is given to)."""
+    return _new_tuple(Token, (token[0], token[1].copy(), token[2].copy()))
 
 
 def _all_nodes(root: Any) -> list[Any]:
@@ -321,7 +336,7 @@ def _capture(node: Any) -> Any:
             context[bind] = fact
         else:
             context = {bind: fact}
-        passed = _new_tuple(Token, (token[0], token[1], context))
+        passed = _token(token[0], token[1], context)
         for child in children:
             child.callback(passed)
 
@@ -331,6 +346,13 @@ def _capture(node: Any) -> Any:
 
 def _info(token: Any) -> Any:
     """``token.to_info()``, without re-checking types (a frozen copy, for node memories)."""
+    if type(token) is _Token:
+        info = token.info
+        if info is None:
+            info = token.info = _new_tuple(
+                TokenInfo, (frozenset(token[1]), frozenset(token[2].items()))
+            )
+        return info
     return _new_tuple(TokenInfo, (frozenset(token[1]), frozenset(token[2].items())))
 
 
@@ -362,7 +384,7 @@ def _join(node: Any, touched: dict[Any, None]) -> tuple[Any, Any]:
                 for k, v in other_context.items():
                     if not isinstance(k, tuple):  # negated values are not needed any further
                         newcontext[k] = v
-                joined = _new_tuple(Token, (tag, data | other_data, newcontext))
+                joined = _token(tag, data | other_data, newcontext)
                 for child in children:
                     child.callback(joined)
 
@@ -427,7 +449,7 @@ def _negation(node: Any, touched: dict[Any, None]) -> tuple[Any, Any]:
                 count = left_memory[stored]
                 if (count == 0 and inc == -1) or (count == 1 and inc == 1):
                     tag = _VALID if inc == -1 else _INVALID
-                    made = _new_tuple(Token, (tag, set(stored.data), dict(stored.context)))
+                    made = _token(tag, set(stored.data), dict(stored.context))
                     for child in children:
                         child.callback(made)
 
