@@ -1,7 +1,8 @@
 """spinepath benchmarks: every figure of issue 16 with its anchor and ratio, in one run.
 
 Run with ``.venv/bin/python benchmarks/bench.py`` (``--skip-verify`` to leave out
-the longest figure, ``--repeats N`` for the cold-start runs, ``--against REV`` to
+the longest figure, ``--skip-cold`` to leave out the cold start, ``--repeats N``
+for the cold-start runs, ``--against REV`` to
 time an earlier revision's cold start in the same turns, ``--write
 docs/benchmarks.md`` to write the table there as well). Not a test: it prints a
 table of each figure with its target, its anchor and the ratio.
@@ -445,6 +446,7 @@ def _require_clipspy() -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-verify", action="store_true", help="leave out verify wall time")
+    parser.add_argument("--skip-cold", action="store_true", help="leave out the cold-start rows")
     parser.add_argument("--repeats", type=int, default=15, help="cold-start runs (default 15)")
     parser.add_argument("--rounds", type=int, default=20, help="rounds over the teaching cases")
     parser.add_argument(
@@ -472,7 +474,8 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     rows = engine_rows(kb, cases, sample, args.rounds)
     rows += json_rows(kb, cases, args.rounds)
-    rows += cold_start_rows(teaching, args.repeats, args.against)
+    if not args.skip_cold:
+        rows += cold_start_rows(teaching, args.repeats, args.against)
     if not args.skip_verify:
         rows += verify_rows(kb, sample)
     load_after = os.getloadavg()[0]

@@ -1,33 +1,51 @@
 """The engine's performance layer: parts of experta 1.9.4 replaced for speed.
 
 experta is a pure-Python RETE engine, and most of the time of one case went
-into bookkeeping that cannot change what it concludes. This module replaces
-exactly these parts, and nothing else (the rules, the RETE network's nodes and
-their tests, the agenda and the conflict resolution are experta's own):
+into bookkeeping that cannot change what it concludes. The rules, the RETE
+network experta builds from them (its nodes, edges and the tests in them), the
+node memories, the activations, the agenda and the conflict resolution stay
+experta's. This module replaces how that network is walked, and nothing else:
 
 1. **Rule preparation** (:meth:`FastMatcher.prepare_ruleset`): a compiled rule
    already in the disjunctive normal form experta's ``prepare_rule`` produces is
    not rewritten again; only the rules with an either-or constraint are.
 2. **Conflict-set polling** (:meth:`FastMatcher.changes`): only the conflict-set
    nodes reached since the last poll are asked for their activations, in
-   experta's own node order.
-3. **Reset** (:meth:`FastMatcher.reset`): each node with a memory is wiped once,
-   instead of walking every path of the network.
-4. **Token copies and edges** (:func:`_rewire`, :func:`_literal_test`): an edge
-   calls the child's activation routine directly, skipping the logging check
-   and the re-validation of a token whose types cannot have changed; a test of
-   one key against plain literals (experta's own check function) passes the
-   token on without copying it.
-5. **The agenda key** (:class:`RuleOrderStrategy`): salience, then the facts'
+   experta's own node order, and their sets are handed over inline.
+3. **Reset** (:meth:`FastMatcher.reset`, :meth:`CachingEngine.reset`): only the
+   memories activated since the last reset are wiped (the others are still
+   empty); ``DefFacts`` are found, and their signatures read, once.
+4. **The alpha network as a dispatch on values** (:func:`_alpha_dispatch`): the
+   children of a node that test the same key are asked together, the fact's
+   value looked up in a table from each literal to the children that test for
+   it (a hash on the literal, as CLIPS does), instead of one feature tester
+   after another; experta's own check function tests any value of another type.
+5. **Node activation** (:func:`_literal_test`, :func:`_capture`, :func:`_join`,
+   :func:`_negation`, :func:`_conflict`, :func:`_edge`): the routines of
+   experta's nodes, step for step (the same memories of ``to_info()``, the same
+   matcher calls, the same tokens and activations), without re-validating the
+   types of tokens made from valid ones, without copying a token into a node
+   that cannot change it, and making a token's frozen ``to_info()`` once.
+6. **The agenda key** (:class:`RuleOrderStrategy`): salience, then the facts'
    ids, without experta's ``lru_cache`` that never hits.
-6. **The run loop and ``DefFacts`` lookup** (:class:`CachingEngine`): watcher
-   messages are formatted only when a watcher is on; ``DefFacts`` are found once.
+7. **The run loop and declaring** (:class:`CachingEngine`, :class:`FastFactList`,
+   :func:`trusted_fact`): watcher messages are formatted only when a watcher is
+   on; experta's declaration checks with the nested-accessor check answered once
+   per key set and a fact's identity computed in one pass; facts built from
+   trusted values without experta's per-key ``__setitem__``.
 
+Why none of this can change a conclusion: the network and every test in it are
+the ones experta builds; a table lookup accepts exactly the literals experta's
+``expected.value == actual`` accepts (for ``str``, ``int``, ``bool`` and
+``None``, whose hashes agree with ``==``); the memories hold the same frozen
+token information and the conflict-set nodes the same ``Activation`` objects;
+the order children are reached in only changes the order activations are
+collected into sets, and the agenda orders them by salience and fact ids.
 ``tests/test_engine.py`` holds all of this to experta as released: the
 reference engine (:mod:`spinepath.engine.reference`, the same compiled rules on
 unmodified experta) must fire the same rules with the same conclusions, in the
-same order, on every teaching case and on random cases, and the prepared rule
-set must equal experta's own.
+same order, on every teaching case and on random cases; the prepared rule set
+must equal experta's own, and facts built directly must equal experta's.
 """
 
 from __future__ import annotations
