@@ -228,6 +228,7 @@ def _literal_pattern(pattern: Any) -> bool:
 _VALID = Token.TagType.VALID
 _INVALID = Token.TagType.INVALID
 _MATCH = watchers.MATCH
+_FACTS = watchers.FACTS
 _new_tuple = tuple.__new__
 
 
@@ -617,7 +618,29 @@ class FastFactList(FactList):
 
     ``_get_fact_id`` is upstream's: the fact's class and its items, leaving out
     the special keys (``__factid__``...), with ``Fact.is_special`` inlined.
+    ``declare`` is upstream's, step for step, except that a fact class without
+    fields is not asked to validate them (``Fact.validate`` loops over the
+    fields and does nothing else) and the FACTS watcher's message is formatted
+    only when it is on.
     """
+
+    def declare(self, fact: Any) -> Any:
+        if not isinstance(fact, experta.Fact):
+            raise ValueError("The fact must descend the Fact class.")
+        if fact.__fields__:
+            fact.validate()
+        fact_id = self._get_fact_id(fact)
+        if self.duplication or fact_id not in self.reference_counter:
+            index = self.last_index
+            fact.__factid__ = index
+            self[index] = fact
+            self.last_index += 1
+            self.added.append(fact)
+            self.reference_counter[fact_id] += 1
+            if _FACTS.isEnabledFor(logging.INFO):  # pragma: no cover - debugging aid
+                _FACTS.info(" ==> %s: %r", fact, fact)
+            return fact
+        return None
 
     @staticmethod
     def _get_fact_id(fact: Any) -> frozenset[Any]:
@@ -685,6 +708,12 @@ class CachingEngine(experta.KnowledgeEngine):
         self._KnowledgeEngine__declare(*chain.from_iterable(produced))
         self.running = False
 
+    def declare(self, *facts: Any) -> Any:
+        """experta's ``declare`` (its warning, then ``__declare``), in one call."""
+        if not self.facts:
+            watchers.ENGINE.warning("Declaring fact before reset()")
+        return self._KnowledgeEngine__declare(*facts)
+
     def _KnowledgeEngine__declare(self, *facts: Any) -> Any:
         """experta's ``__declare`` (behind ``declare`` and ``reset``), the same checks and
         steps, with the nested-accessor check answered once per set of keys."""
@@ -733,7 +762,14 @@ class CachingEngine(experta.KnowledgeEngine):
                     activation.rule.__name__,
                     ", ".join(str(f) for f in activation.facts),
                 )
-            activation.rule(
-                self, **{k: v for k, v in activation.context.items() if not k.startswith("__")}
-            )
+            # ``Rule.__call__``, inlined: the context's names the action takes, to the
+            # action (bound to the engine it was looked up on, if it was).
+            rule = activation.rule
+            context = {k: v for k, v in activation.context.items() if not k.startswith("__")}
+            if rule._wrapped_args:
+                context = {k: v for k, v in context.items() if k in rule._wrapped_args}
+            if rule._wrapped_self is None:
+                rule._wrapped(self, **context)
+            else:
+                rule._wrapped(rule._wrapped_self, self, **context)
         self.running = False
