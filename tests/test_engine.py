@@ -166,6 +166,8 @@ def test_pathway_models_built_directly_equal_model_construct(kb: KnowledgeBase) 
             fields = kind.__pydantic_fields__
             assert all(f.alias is None and f.validation_alias is None for f in fields.values())
             assert not kind.__private_attributes__ and not kind.__pydantic_post_init__
+            # Every model the builder makes holds all its fields, in declaration order.
+            assert list(model.__dict__) == list(fields), kind
             ours = construct(kind, dict(model.__dict__))
             theirs = kind.model_construct(**dict(model.__dict__))
             assert list(ours.__dict__.items()) == list(theirs.__dict__.items())

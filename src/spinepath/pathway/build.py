@@ -72,26 +72,24 @@ _setattr = object.__setattr__
 
 
 def construct(model: type[M], values: dict[str, Any]) -> M:
-    """``model.model_construct(**values)`` for a pathway model given every one of its fields.
+    """``model.model_construct(**values)`` for a pathway model, given every one of its
+    fields in declaration order (``values`` becomes the instance's ``__dict__``).
 
     pydantic's ``model_construct`` looks up aliases and defaults field by field;
-    the pathway's models have neither aliases, extras nor private attributes
-    (``tests/test_engine.py`` checks that this makes the same model), so the
-    instance is set up directly: the fields in declaration order, all of them set.
+    the pathway's models have neither aliases, extras nor private attributes, so
+    the instance is set up directly. ``tests/test_engine.py`` checks that this
+    makes what ``model_construct`` makes, and that every model of every teaching
+    case's pathway holds all its fields, in order.
     """
-    fields = _FIELDS.get(model)
-    if fields is None:
-        fields = _FIELDS[model] = tuple(model.__pydantic_fields__)
     instance = model.__new__(model)
-    _setattr(instance, "__dict__", {name: values[name] for name in fields})
-    _setattr(instance, "__pydantic_fields_set__", set(fields))
+    _setattr(instance, "__dict__", values)
+    _setattr(instance, "__pydantic_fields_set__", set(values))
     _setattr(instance, "__pydantic_extra__", None)
     _setattr(instance, "__pydantic_private__", None)
     return instance
 
 
 M = TypeVar("M", bound=BaseModel)
-_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 @dataclass(frozen=True)
@@ -151,8 +149,11 @@ def build_pathway(kb: KnowledgeBase, inference: Inference) -> Pathway:
     # its JSON-mode dump is also what ``for_case`` reads; it is made once.
     case = inference.case.model_dump(mode="json")
     options = _options(kb, view, firings, statuses, case)
-    alerts = _alerts(firings)
-    cautions = _cautions(view, firings, options)
+    # The firings in the order of the knowledge files, which alerts, cautions and the
+    # headline are read in.
+    in_files = sorted(firings, key=lambda f: f.rule.position)
+    alerts = _alerts(in_files)
+    cautions = _cautions(view, in_files, options)
     stages = [
         construct(
             StageResult,
@@ -184,7 +185,7 @@ def build_pathway(kb: KnowledgeBase, inference: Inference) -> Pathway:
             "case": case,
             "red_flag_screen": kb.red_flag_screen(inference.case.red_flags),
             "alerts": alerts,
-            "headline": _headline(alerts, firings, view.stage_names[current]),
+            "headline": _headline(alerts, in_files, view.stage_names[current]),
             "current_stage": current,
             "stages": stages,
             "cautions": cautions,
@@ -311,8 +312,9 @@ def _evidence(kb: KnowledgeBase, option_id: str, facts: dict[str, object]) -> Ev
     )
 
 
-def _alerts(firings: list[Firing]) -> list[AlertNote]:
-    """The alerts the rules concluded, most pressing first (then in the files' order)."""
+def _alerts(in_files: list[Firing]) -> list[AlertNote]:
+    """The alerts the rules concluded, most pressing first (then in the files' order);
+    ``in_files``: the firings in the order of the knowledge files."""
     alerts = [
         construct(
             AlertNote,
@@ -325,21 +327,21 @@ def _alerts(firings: list[Firing]) -> list[AlertNote]:
                 "citations": list(firing.rule.citations),
             },
         )
-        for firing in sorted(firings, key=lambda f: f.rule.position)
+        for firing in in_files
         if (alert := firing.rule.then.alert)
     ]
     return sorted(alerts, key=lambda a: ALERT_LEVELS.index(a.level))
 
 
 def _cautions(
-    view: _View, firings: list[Firing], options: dict[str, dict[str, Any]]
+    view: _View, in_files: list[Firing], options: dict[str, dict[str, Any]]
 ) -> list[CautionNote]:
     """The cautions that fired, in knowledge-base order, each with the ids of the options it
     undercuts that this pathway shows (a stage id in ``concerns`` stands for every option of
     that stage)."""
     stage_of = view.stage_of
     notes: dict[str, CautionNote] = {}
-    for firing in sorted(firings, key=lambda f: f.rule.position):
+    for firing in in_files:
         caution = firing.rule.then.caution
         if caution and caution.id not in notes:
             names = set(caution.concerns)
@@ -357,12 +359,12 @@ def _cautions(
     return list(notes.values())
 
 
-def _headline(alerts: list[AlertNote], firings: list[Firing], current_name: str) -> str:
+def _headline(alerts: list[AlertNote], in_files: list[Firing], current_name: str) -> str:
     """What every output says first: an alert, else a caution's headline (the surgical stage
     reached with no operation that fits), else where the case stands."""
     if alerts:
         return alerts[0].headline
-    for firing in sorted(firings, key=lambda f: f.rule.position):
+    for firing in in_files:
         caution = firing.rule.then.caution
         if caution and caution.headline:
             return " ".join(caution.headline.split())
