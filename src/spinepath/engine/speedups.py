@@ -475,19 +475,36 @@ def _negation(node: Any, touched: dict[Any, None]) -> tuple[Any, Any]:
     return left, right
 
 
+class _Activation(Activation):
+    """experta's ``Activation``, hashed with its rule's hash taken once per node.
+
+    Upstream hashes ``(rule, frozenset(facts), frozenset(context.items()))``,
+    and a rule's hash walks all its patterns each time. Here the rule's part is
+    taken once, when the network is set up: equal activations have equal rules,
+    so they still hash alike (every activation of the engine is made here).
+    """
+
+    rule_hash: int
+
+    def __hash__(self) -> int:
+        return hash((self.rule_hash, frozenset(self.facts), frozenset(self.context.items())))
+
+
 def _conflict(node: Any, touched: dict[Any, None], dirty: dict[Any, None]) -> Any:
     """``ConflictSetNode._activate``, as upstream: the same memory of ``to_info()`` and the
     same activations in ``added``/``removed``; the set of removed activations is searched
     only when it is not empty (a search in an empty set still hashes the activation)."""
     rule = node.rule
+    rule_hash = hash(rule)
 
     def _activate(token: Any) -> None:
         touched[node] = None  # its memory changes: the next reset wipes it
         dirty[node] = None  # it may have activations: the next poll asks it
         info = _info(token)
-        activation = Activation(
+        activation = _Activation(
             rule, frozenset(info.data), {k: v for k, v in info.context if isinstance(k, str)}
         )
+        activation.rule_hash = rule_hash
         if token[0] is _VALID:
             if info not in node.memory:
                 node.memory.add(info)
