@@ -38,7 +38,8 @@ Why none of this can change a conclusion: the network and every test in it are
 the ones experta builds; a table lookup accepts exactly the literals experta's
 ``expected.value == actual`` accepts (for ``str``, ``int``, ``bool`` and
 ``None``, whose hashes agree with ``==``); the memories hold the same frozen
-token information and the conflict-set nodes the same ``Activation`` objects;
+token information and the conflict-set nodes the same activations (with the
+rule's part of their hash taken once);
 the order children are reached in only changes the order activations are
 collected into sets, and the agenda orders them by salience and fact ids.
 ``tests/test_engine.py`` holds all of this to experta as released: the
