@@ -189,9 +189,7 @@ def test_facts_built_directly_equal_experta_facts(kb: KnowledgeBase) -> None:
         assert fact == made and hash(fact) == hash(made)
         assert fact._Fact__defaults == made._Fact__defaults
     odd = {"name": ["a", {"b": 1}], "other": {1, 2}}  # values freeze() must change
-    assert list(speedups.trusted_fact(Established, odd).items()) == list(
-        Established(**odd).items()
-    )
+    assert list(speedups.trusted_fact(Established, odd).items()) == list(Established(**odd).items())
 
 
 class _Inner(BaseModel):
