@@ -1,7 +1,8 @@
 """spinepath benchmarks: every figure of issue 16 with its anchor and ratio, in one run.
 
 Run with ``.venv/bin/python benchmarks/bench.py`` (``--skip-verify`` to leave out
-the longest figure, ``--repeats N`` for the cold-start runs, ``--against REV`` to
+the longest figure, ``--skip-cold`` to leave out the cold start, ``--repeats N``
+for the cold-start runs, ``--against REV`` to
 time an earlier revision's cold start in the same turns, ``--write
 docs/benchmarks.md`` to write the table there as well). Not a test: it prints a
 table of each figure with its target, its anchor and the ratio.
@@ -17,6 +18,9 @@ Anchors, each measured in the same run, taking turns with the figure:
 - JSON of one pathway: the standard library's encoder with the same options;
 - cold start: importing pydantic, jinja2, click and experta; and the floor any
   program pays that imports click and experta and builds one pydantic model;
+- batch: ``spinepath batch`` on 10,000 random valid cases with 2 workers (the
+  whole command, start-up included), against the same run with 1 worker
+  (``--batch-cases N`` to change the count, 0 to leave it out);
 - verify: the projected time to check every case of the value-class product
   with the same engine, without the cone-of-influence blocks.
 """
@@ -429,6 +433,23 @@ def verify_rows(kb: Any, sample: list[Any]) -> list[str]:
     ]
 
 
+def batch_rows(count: int) -> list[str]:
+    """``spinepath batch`` throughput on 2 workers, against 1 worker in the same run."""
+    from bench_batch import TARGET, throughput
+
+    rates = throughput(count, [2, 1])
+    return [
+        row(
+            f"batch, {count:,} random valid cases, 2 workers (whole command)",
+            f"{rates[2]:,.0f} cases/s",
+            f">= {TARGET:,}/s",
+            f"1 worker {rates[1]:,.0f} cases/s",
+            f"{rates[2] / rates[1]:.2f}x",
+            rates[2] >= TARGET,
+        )
+    ]
+
+
 def markdown(rows: list[str], header: list[str]) -> str:
     return "\n".join(
         [
@@ -452,6 +473,14 @@ def _require_clipspy() -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-verify", action="store_true", help="leave out verify wall time")
+    parser.add_argument("--skip-cold", action="store_true", help="leave out the cold-start rows")
+    parser.add_argument(
+        "--batch-cases",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="cases for the batch throughput row (default 10,000; 0 leaves it out)",
+    )
     parser.add_argument("--repeats", type=int, default=15, help="cold-start runs (default 15)")
     parser.add_argument("--rounds", type=int, default=20, help="rounds over the teaching cases")
     parser.add_argument(
@@ -479,7 +508,10 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     rows = engine_rows(kb, cases, sample, args.rounds)
     rows += json_rows(kb, cases, args.rounds)
-    rows += cold_start_rows(teaching, args.repeats, args.against)
+    if not args.skip_cold:
+        rows += cold_start_rows(teaching, args.repeats, args.against)
+    if args.batch_cases:
+        rows += batch_rows(args.batch_cases)
     if not args.skip_verify:
         rows += verify_rows(kb, sample)
     load_after = os.getloadavg()[0]

@@ -52,30 +52,39 @@ def random_cases(count: int, seed: int = 15) -> list[dict[str, object]]:
     return cases
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=10_000)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    args = parser.parse_args()
+def throughput(count: int, workers: list[int]) -> dict[int, float]:
+    """Cases per second of ``spinepath batch`` on ``count`` random valid cases, for each
+    number of workers (the runs take turns in the order given)."""
     spinepath = [sys.executable, "-m", "spinepath"]
+    rates: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "cases.jsonl"
         source.write_text(
-            "".join(json.dumps(c) + "\n" for c in random_cases(args.cases)), encoding="utf-8"
+            "".join(json.dumps(c) + "\n" for c in random_cases(count)), encoding="utf-8"
         )
-        print(f"spinepath batch, {args.cases:,} random valid cases (target {TARGET:,}/s on 2)")
-        for workers in args.workers:
-            out = Path(folder) / f"out-{workers}.jsonl"
+        for number in workers:
+            out = Path(folder) / f"out-{number}.jsonl"
             started = time.perf_counter()
             subprocess.run(
-                [*spinepath, "batch", str(source), "-o", str(out), "--workers", str(workers)],
+                [*spinepath, "batch", str(source), "-o", str(out), "--workers", str(number)],
                 check=True,
                 capture_output=True,
             )
             seconds = time.perf_counter() - started
             lines = sum(1 for _ in out.open(encoding="utf-8"))
-            assert lines == args.cases, (lines, args.cases)
-            print(f"  workers {workers}: {seconds:6.2f} s  {args.cases / seconds:8,.0f} cases/s")
+            assert lines == count, (lines, count)
+            rates[number] = count / seconds
+    return rates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    print(f"spinepath batch, {args.cases:,} random valid cases (target {TARGET:,}/s on 2)")
+    for workers, rate in throughput(args.cases, args.workers).items():
+        print(f"  workers {workers}: {args.cases / rate:6.2f} s  {rate:8,.0f} cases/s")
 
 
 if __name__ == "__main__":

@@ -12,16 +12,17 @@ import random
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, computed_field, field_serializer
 
 from spinepath import jsontext
 from spinepath.case.loading import validate_case
 from spinepath.case.model import CASE_KEYS, allowed_values
 from spinepath.engine import runner, speedups
-from spinepath.engine.compiler import compile_rules
+from spinepath.engine.compiler import CaseFact, Established, compile_rules
 from spinepath.engine.reference import ReferenceEngine
 from spinepath.kb.model import KnowledgeBase
 from spinepath.kb.teaching import load_teaching_cases
-from spinepath.pathway.build import assess
+from spinepath.pathway.build import assess, construct
 from spinepath.pathway.model import Pathway
 from tests.helpers import KNOWLEDGE
 
@@ -133,3 +134,103 @@ def test_pathway_model_has_no_float_field() -> None:
 )
 def test_json_text_matches_the_standard_library_on_awkward_values(data: Any) -> None:
     assert jsontext.dumps(data) == jsontext.standard_dumps(data)
+
+
+# --- what the speed-ups build directly equals what the libraries build -------------
+
+
+def _models(value: Any) -> list[Any]:
+    """Every pydantic model inside ``value`` (a model, or lists and dicts of them)."""
+    found = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, BaseModel):
+            found.append(item)
+            stack.extend(item.__dict__.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+    return found
+
+
+def test_pathway_models_built_directly_equal_model_construct(kb: KnowledgeBase) -> None:
+    # build.construct sets up the instance as model_construct would, given every field.
+    built = 0
+    for teaching in load_teaching_cases(KNOWLEDGE / "cases"):
+        for model in _models(assess(validate_case(teaching.case), kb)):
+            if type(model).__module__ != "spinepath.pathway.model":
+                continue
+            kind = type(model)
+            fields = kind.__pydantic_fields__
+            assert all(f.alias is None and f.validation_alias is None for f in fields.values())
+            assert not kind.__private_attributes__ and not kind.__pydantic_post_init__
+            # Every model the builder makes holds all its fields, in declaration order.
+            assert list(model.__dict__) == list(fields), kind
+            ours = construct(kind, dict(model.__dict__))
+            theirs = kind.model_construct(**dict(model.__dict__))
+            assert list(ours.__dict__.items()) == list(theirs.__dict__.items())
+            assert ours.model_fields_set == theirs.model_fields_set
+            assert ours.__pydantic_extra__ == theirs.__pydantic_extra__
+            assert ours.__pydantic_private__ == theirs.__pydantic_private__
+            built += 1
+    assert built > 1000
+
+
+def test_facts_built_directly_equal_experta_facts(kb: KnowledgeBase) -> None:
+    # speedups.trusted_fact skips Fact.__setitem__; the fact must be the one experta makes.
+    for teaching in load_teaching_cases(KNOWLEDGE / "cases"):
+        fact = runner.case_fact(kb, validate_case(teaching.case))
+        values = dict(fact)
+        made = CaseFact(**values)
+        assert type(fact) is CaseFact
+        assert list(fact.items()) == list(made.items())
+        assert fact == made and hash(fact) == hash(made)
+        assert fact._Fact__defaults == made._Fact__defaults
+    odd = {"name": ["a", {"b": 1}], "other": {1, 2}}  # values freeze() must change
+    assert list(speedups.trusted_fact(Established, odd).items()) == list(Established(**odd).items())
+
+
+class _Inner(BaseModel):
+    text: str
+    items: tuple[str, ...] = ()
+
+
+class _Outer(BaseModel):
+    name: str
+    inner: list[_Inner]
+    extra: dict[str, Any] = {}
+
+
+class _Shouting(BaseModel):
+    word: str
+
+    @field_serializer("word")
+    def _loud(self, word: str) -> str:
+        return word.upper()
+
+
+class _Computed(BaseModel):
+    word: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def length(self) -> int:
+        return len(self.word)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        _Outer(name="é\x00\u2028", inner=[_Inner(text='"\\', items=("a", "b"))], extra={"k": [1]}),
+        _Outer(name="\ud800", inner=[]),  # orjson refuses it: pydantic and json write it
+        _Outer(name="n", inner=[], extra={"keys": {1: "not a string"}}),
+        _Outer(name="n", inner=[_Inner(text="t")], extra={"set": {"a"}}),  # orjson cannot
+        _Outer(name="n", inner=[], extra={"model": _Shouting(word="hi")}),
+        _Outer(name="n", inner=[], extra={"model": _Computed(word="hi")}),
+    ],
+)
+def test_models_written_directly_match_their_json_mode_dump(model: BaseModel) -> None:
+    expected = jsontext.standard_dumps(model.model_dump(mode="json"))
+    assert jsontext.dumps_model(model) == expected

@@ -1,53 +1,84 @@
 """The engine's performance layer: parts of experta 1.9.4 replaced for speed.
 
 experta is a pure-Python RETE engine, and most of the time of one case went
-into bookkeeping that cannot change what it concludes. This module replaces
-exactly these parts, and nothing else (the rules, the RETE network's nodes and
-their tests, the agenda and the conflict resolution are experta's own):
+into bookkeeping that cannot change what it concludes. The rules, the RETE
+network experta builds from them (its nodes, edges and the tests in them), the
+node memories, the activations, the agenda and the conflict resolution stay
+experta's. This module replaces how that network is walked, and nothing else:
 
 1. **Rule preparation** (:meth:`FastMatcher.prepare_ruleset`): a compiled rule
    already in the disjunctive normal form experta's ``prepare_rule`` produces is
    not rewritten again; only the rules with an either-or constraint are.
 2. **Conflict-set polling** (:meth:`FastMatcher.changes`): only the conflict-set
    nodes reached since the last poll are asked for their activations, in
-   experta's own node order.
-3. **Reset** (:meth:`FastMatcher.reset`): each node with a memory is wiped once,
-   instead of walking every path of the network.
-4. **Token copies and edges** (:func:`_rewire`, :func:`_literal_test`): an edge
-   calls the child's activation routine directly, skipping the logging check
-   and the re-validation of a token whose types cannot have changed; a test of
-   one key against plain literals (experta's own check function) passes the
-   token on without copying it.
-5. **The agenda key** (:class:`RuleOrderStrategy`): salience, then the facts'
+   experta's own node order, and their sets are handed over inline.
+3. **Reset** (:meth:`FastMatcher.reset`, :meth:`CachingEngine.reset`): only the
+   memories activated since the last reset are wiped (the others are still
+   empty); ``DefFacts`` are found, and their signatures read, once.
+4. **The alpha network as a dispatch on values** (:func:`_alpha_dispatch`): the
+   children of a node that test the same key are asked together, the fact's
+   value looked up in a table from each literal to the children that test for
+   it (a hash on the literal, as CLIPS does), instead of one feature tester
+   after another; experta's own check function tests any value of another type.
+5. **Node activation** (:func:`_literal_test`, :func:`_capture`, :func:`_join`,
+   :func:`_negation`, :func:`_conflict`, :func:`_edge`): the routines of
+   experta's nodes, step for step (the same memories of ``to_info()``, the same
+   matcher calls, the same tokens and activations), without re-validating the
+   types of tokens made from valid ones, without copying a token into a node
+   that cannot change it, and making a token's frozen ``to_info()`` once.
+6. **The agenda key** (:class:`RuleOrderStrategy`): salience, then the facts'
    ids, without experta's ``lru_cache`` that never hits.
-6. **The run loop and ``DefFacts`` lookup** (:class:`CachingEngine`): watcher
-   messages are formatted only when a watcher is on; ``DefFacts`` are found once.
+7. **The run loop and declaring** (:class:`CachingEngine`, :class:`FastFactList`,
+   :func:`trusted_fact`): watcher messages are formatted only when a watcher is
+   on; experta's declaration checks with the nested-accessor check answered once
+   per key set and a fact's identity computed in one pass; facts built from
+   trusted values without experta's per-key ``__setitem__``.
 
+Why none of this can change a conclusion: the network and every test in it are
+the ones experta builds; a table lookup accepts exactly the literals experta's
+``expected.value == actual`` accepts (for ``str``, ``int``, ``bool`` and
+``None``, whose hashes agree with ``==``); the memories hold the same frozen
+token information and the conflict-set nodes the same activations (with the
+rule's part of their hash taken once);
+the order children are reached in only changes the order activations are
+collected into sets, and the agenda orders them by salience and fact ids.
 ``tests/test_engine.py`` holds all of this to experta as released: the
 reference engine (:mod:`spinepath.engine.reference`, the same compiled rules on
 unmodified experta) must fire the same rules with the same conclusions, in the
-same order, on every teaching case and on random cases, and the prepared rule
-set must equal experta's own.
+same order, on every teaching case and on random cases; the prepared rule set
+must equal experta's own, and facts built directly must equal experta's.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
+from contextlib import suppress
+from itertools import chain
 from typing import Any
 
 from spinepath.engine.compat import experta_module
 
 experta = experta_module()
 from experta import watchers  # noqa: E402 - after the compatibility shim
+from experta.activation import Activation  # noqa: E402
+from experta.agenda import Agenda  # noqa: E402
+from experta.factlist import FactList  # noqa: E402
 from experta.fieldconstraint import ORFC, L  # noqa: E402
 from experta.matchers import ReteMatcher  # noqa: E402
 from experta.matchers.rete.abstract import OneInputNode, TwoInputNode  # noqa: E402
-from experta.matchers.rete.check import FeatureCheck  # noqa: E402
+from experta.matchers.rete.check import FactCapture, FeatureCheck, TypeCheck  # noqa: E402
 from experta.matchers.rete.mixins import ChildNode, NoMemory  # noqa: E402
-from experta.matchers.rete.nodes import FeatureTesterNode  # noqa: E402
-from experta.matchers.rete.token import Token  # noqa: E402
+from experta.matchers.rete.nodes import (  # noqa: E402
+    ConflictSetNode,
+    FeatureTesterNode,
+    NotNode,
+    OrdinaryMatchNode,
+)
+from experta.matchers.rete.token import Token, TokenInfo  # noqa: E402
 from experta.matchers.rete.utils import prepare_rule  # noqa: E402
 from experta.strategies import DepthStrategy  # noqa: E402
+from experta.utils import freeze as _freeze  # noqa: E402
 
 
 class RuleOrderStrategy(DepthStrategy):
@@ -82,15 +113,30 @@ class FastMatcher(ReteMatcher):
         nodes = self._get_conflict_set_nodes()
         self._order = {node: index for index, node in enumerate(nodes)}
         self._dirty: dict[Any, None] = {}
-        for node in nodes:
-            node._activate = self._noting(node, node._activate)
         every = _all_nodes(self.root_node)
-        self._memory_nodes = [node for node in every if not isinstance(node, NoMemory)]
+        self._touched: dict[Any, None] = {}
+        replaced = (OrdinaryMatchNode, NotNode, ConflictSetNode)
+        self._other_memory_nodes = [
+            node for node in every if not isinstance(node, NoMemory) and type(node) not in replaced
+        ]
         for node in every:
-            if isinstance(node, FeatureTesterNode) and _plain_literal(node.matcher):
+            kind = type(node)
+            if kind is FeatureTesterNode and _plain_literal(node.matcher):
                 node._activate = _literal_test(node)
-        for node in every:  # after the line above: edges bind the activation routines
+            elif kind is FeatureTesterNode and isinstance(node.matcher, FactCapture):
+                node._activate = _capture(node)
+            elif kind is OrdinaryMatchNode:
+                node._activate_left, node._activate_right = _join(node, self._touched)
+            elif kind is NotNode:
+                node._activate_left, node._activate_right = _negation(node, self._touched)
+            elif kind is ConflictSetNode:
+                node._activate = _conflict(node, self._touched, self._dirty)
+        for node in nodes:
+            if type(node) is not ConflictSetNode:  # pragma: no cover - experta makes only these
+                node._activate = self._noting(node, node._activate)
+        for node in every:  # after the lines above: edges bind the activation routines
             _rewire(node)
+        self._alpha = _alpha_dispatch(self.root_node)
 
     @staticmethod
     def prepare_ruleset(engine: Any) -> set[Any]:
@@ -129,24 +175,36 @@ class FastMatcher(ReteMatcher):
             for deleted in deleting:
                 self.root_node.remove(deleted)
         if adding is not None:
-            children = self.root_node.children
+            alpha = self._alpha
             for added in adding:
-                # What BusNode.add does, without re-checking the token's types.
-                for child in children:
-                    child.callback(_token(_VALID, {added}, {}))
+                # What BusNode.add does (without re-checking the token's types),
+                # through the alpha network's dispatch (see _alpha_dispatch).
+                alpha(_token(_VALID, {added}, {}), added)
         added: list[Any] = []
         removed: list[Any] = []
         if self._dirty:
             touched = sorted(self._dirty, key=self._order.__getitem__)
             self._dirty.clear()
             for node in touched:
-                node_added, node_removed = node.get_activations()
-                added.extend(node_added)
-                removed.extend(node_removed)
+                # ConflictSetNode.get_activations: hand over the two sets, start new
+                # ones (an empty set is left in place: there is nothing to hand over).
+                if node.added:
+                    added.extend(node.added)
+                    node.added = set()
+                if node.removed:
+                    removed.extend(node.removed)
+                    node.removed = set()
         return added, removed
 
     def reset(self) -> None:
-        for node in self._memory_nodes:
+        # Upstream ``_reset`` puts fresh, empty memories in place. The joins, negations
+        # and conflict-set nodes replaced here note when they are activated, and only
+        # those can hold anything: the others still have the empty memories of the
+        # last reset. Nodes of any other kind are reset as upstream.
+        for node in self._touched:
+            node._reset()
+        self._touched.clear()
+        for node in self._other_memory_nodes:
             node._reset()
 
 
@@ -176,17 +234,35 @@ def _literal_pattern(pattern: Any) -> bool:
 
 
 _VALID = Token.TagType.VALID
+_INVALID = Token.TagType.INVALID
+_MATCH = watchers.MATCH
+_FACTS = watchers.FACTS
 _new_tuple = tuple.__new__
 
 
+class _Token(Token):
+    """A :class:`Token` made by this module, which keeps its ``to_info()`` once made.
+
+    Such a token is never changed after it is made (a node that might change a
+    token gets a plain copy, see :func:`_edge`), so its frozen ``to_info()``
+    stays right, and the several nodes one token reaches make it once.
+    """
+
+    # ``info`` lives in the instance dictionary (a tuple type cannot add slots).
+    __slots__ = ()
+
+
 def _token(tag: Any, data: set[Any], context: dict[Any, Any]) -> Any:
-    """A :class:`Token`, built as ``Token.__new__`` would for data already known to be facts."""
-    return _new_tuple(Token, (tag, data, context))
+    """A token, built as ``Token.__new__`` would for data already known to be facts."""
+    token = _new_tuple(_Token, (tag, data, context))
+    token.info = None
+    return token
 
 
 def _copy(token: Any) -> Any:
-    """``token.copy()``, without re-checking types that cannot have changed."""
-    return _new_tuple(type(token), (token[0], token[1].copy(), token[2].copy()))
+    """``token.copy()``, without re-checking types that cannot have changed (a plain
+    :class:`Token`: the copy may be changed by the node it is given to)."""
+    return _new_tuple(Token, (token[0], token[1].copy(), token[2].copy()))
 
 
 def _all_nodes(root: Any) -> list[Any]:
@@ -255,18 +331,366 @@ def _literal_test(node: Any) -> Any:
     return _activate
 
 
+#: Value types whose ``==`` agrees with their hash and with each other's (``1 == True``
+#: and ``hash(1) == hash(True)``): for these, a dictionary lookup finds exactly the
+#: literals that experta's ``expected.value == actual`` test accepts.
+_HASHED = frozenset({str, int, bool, type(None)})
+
+#: Beta nodes that read a token (and store only its frozen ``to_info()``) but never
+#: change it, so the token they receive needs no copy of its own.
+_READ_ONLY = (OrdinaryMatchNode, NotNode, ConflictSetNode)
+
+
+def _capture(node: Any) -> Any:
+    """``FeatureTesterNode._activate`` for a ``FactCapture`` (``AS.case << CaseFact(...)``).
+
+    Upstream copies the token, checks the binding against its context, adds it
+    and passes the token on. Here the same checks are made, and the binding
+    goes into a new context of a new token (the facts, which no node changes,
+    are shared): the same token, without a copy of what is replaced anyway.
+    """
+    bind, children = node.matcher.bind, node.children
+
+    def _activate(token: Any) -> None:
+        (fact,) = token[1]
+        context = token[2]
+        if context:
+            if context.get(bind, fact) != fact:
+                return
+            if (False, bind) in context and context[(False, bind)] == fact:
+                return
+            context = dict(context)
+            context[bind] = fact
+        else:
+            context = {bind: fact}
+        passed = _token(token[0], token[1], context)
+        for child in children:
+            child.callback(passed)
+
+    _activate.keeps_token = True  # type: ignore[attr-defined]
+    return _activate
+
+
+def _info(token: Any) -> Any:
+    """``token.to_info()``, without re-checking types (a frozen copy, for node memories)."""
+    if type(token) is _Token:
+        info = token.info
+        if info is None:
+            info = token.info = _new_tuple(
+                TokenInfo, (frozenset(token[1]), frozenset(token[2].items()))
+            )
+        return info
+    return _new_tuple(TokenInfo, (frozenset(token[1]), frozenset(token[2].items())))
+
+
+def _join(node: Any, touched: dict[Any, None]) -> tuple[Any, Any]:
+    """``OrdinaryMatchNode._activate_left`` and ``_activate_right``, as upstream.
+
+    The same memories (lists of ``to_info()``), the same test (the node's own
+    matcher) and the same joined tokens; without the validation in
+    ``Token.__new__`` of facts and contexts built from valid ones, and without
+    formatting the MATCH watcher's arguments when it is off.
+    """
+    matcher, children = node.matcher, node.children
+
+    def activation(token: Any, branch_memory: Any, matching_memory: Any, is_left: bool) -> None:
+        touched[node] = None  # its memory changes: the next reset wipes it
+        if token[0] is _VALID:
+            branch_memory.append(_info(token))
+        else:
+            with suppress(ValueError):
+                branch_memory.remove(_info(token))
+        tag, data, context = token
+        for other_data, other_context in matching_memory:
+            other_context = dict(other_context)
+            match = matcher(context, other_context) if is_left else matcher(other_context, context)
+            if match:
+                if _MATCH.isEnabledFor(logging.INFO):  # pragma: no cover - debugging aid
+                    _MATCH.info("%s (%s | %s) = True", type(node).__name__, context, other_context)
+                newcontext = {k: v for k, v in context.items() if isinstance(k, str)}
+                for k, v in other_context.items():
+                    if not isinstance(k, tuple):  # negated values are not needed any further
+                        newcontext[k] = v
+                joined = _token(tag, data | other_data, newcontext)
+                for child in children:
+                    child.callback(joined)
+
+    def left(token: Any) -> None:
+        activation(token, node.left_memory, node.right_memory, True)
+
+    def right(token: Any) -> None:
+        activation(token, node.right_memory, node.left_memory, False)
+
+    return left, right
+
+
+def _negation(node: Any, touched: dict[Any, None]) -> tuple[Any, Any]:
+    """``NotNode._activate_left`` and ``_activate_right``, as upstream (the same memories,
+    counts and tokens), without re-checking the types of the tokens it makes."""
+    matcher, children = node.matcher, node.children
+
+    def left(token: Any) -> None:
+        touched[node] = None  # its memory changes: the next reset wipes it
+        info = _info(token)
+        context = token[2]
+        if not node.right_memory:
+            if token[0] is _VALID:
+                node.left_memory[info] = 0
+            else:
+                del node.left_memory[info]
+            for child in children:
+                child.callback(token)
+        elif token[0] is _VALID:
+            count = 0
+            for _, right_context in node.right_memory:
+                if matcher(context, dict(right_context)):
+                    count += 1
+            if count == 0:
+                for child in children:
+                    child.callback(token)
+            node.left_memory[info] = count
+        else:
+            count = 0
+            for _, right_context in node.right_memory:
+                if matcher(context, dict(right_context)):
+                    count += 1
+                    break
+            if count == 0:
+                for child in children:
+                    child.callback(token)
+            del node.left_memory[info]
+
+    def right(token: Any) -> None:
+        touched[node] = None
+        if token[0] is _VALID:
+            node.right_memory.append(_info(token))
+            inc = 1
+        else:
+            inc = -1
+            node.right_memory.remove(_info(token))
+        left_memory = node.left_memory
+        context = token[2]
+        for stored in left_memory:
+            if matcher(dict(stored.context), context):
+                left_memory[stored] += inc
+                count = left_memory[stored]
+                if (count == 0 and inc == -1) or (count == 1 and inc == 1):
+                    tag = _VALID if inc == -1 else _INVALID
+                    made = _token(tag, set(stored.data), dict(stored.context))
+                    for child in children:
+                        child.callback(made)
+
+    return left, right
+
+
+class _Activation(Activation):
+    """experta's ``Activation``, hashed with its rule's hash taken once per node.
+
+    Upstream hashes ``(rule, frozenset(facts), frozenset(context.items()))``,
+    and a rule's hash walks all its patterns each time. Here the rule's part is
+    taken once, when the network is set up: equal activations have equal rules,
+    so they still hash alike (every activation of the engine is made here).
+    """
+
+    rule_hash: int
+
+    def __hash__(self) -> int:
+        return hash((self.rule_hash, frozenset(self.facts), frozenset(self.context.items())))
+
+
+def _conflict(node: Any, touched: dict[Any, None], dirty: dict[Any, None]) -> Any:
+    """``ConflictSetNode._activate``, as upstream: the same memory of ``to_info()`` and the
+    same activations in ``added``/``removed``; the set of removed activations is searched
+    only when it is not empty (a search in an empty set still hashes the activation)."""
+    rule = node.rule
+    rule_hash = hash(rule)
+
+    def _activate(token: Any) -> None:
+        touched[node] = None  # its memory changes: the next reset wipes it
+        dirty[node] = None  # it may have activations: the next poll asks it
+        info = _info(token)
+        activation = _Activation(
+            rule, frozenset(info.data), {k: v for k, v in info.context if isinstance(k, str)}
+        )
+        activation.rule_hash = rule_hash
+        if token[0] is _VALID:
+            if info not in node.memory:
+                node.memory.add(info)
+                if node.removed and activation in node.removed:
+                    node.removed.remove(activation)
+                else:
+                    node.added.add(activation)
+        else:
+            try:
+                node.memory.remove(info)
+            except ValueError:  # as upstream (a set raises KeyError, which propagates)
+                pass
+            else:
+                if node.added and activation in node.added:
+                    node.added.remove(activation)
+                else:
+                    node.removed.add(activation)
+
+    return _activate
+
+
+def _alpha_dispatch(root: Any) -> Any:
+    """The alpha network as a dispatch on values: each key tested once per fact.
+
+    experta sends a fact down a tree of feature-tester nodes: first a type
+    test per fact class, then one node per literal test, each child of a node
+    testing its own key against its own literal. The same tree is walked here,
+    but the children of a node that test the same key are asked together: the
+    fact's value for the key is read once and looked up in a table from each
+    literal to the children that test for it (a hash on the literal, as CLIPS
+    does); the type tests are one lookup on the fact's class. A value of a
+    type outside :data:`_HASHED` is tested child by child with experta's own
+    check function. Every other child (a capture, a join, a conflict-set node)
+    is called through its edge, as before. Children are reached in an order
+    grouped by key, which cannot change the outcome: activations are collected
+    in sets and the agenda orders them by salience and fact ids.
+
+    Returns ``dispatch(token, fact)`` for a token entering the network at ``root``.
+    """
+    return _forward(root, root.children)
+
+
+def _forward(node: Any, children: Any) -> Any:
+    """``forward(token, fact)``: what ``node`` does with a token that passed its own test."""
+    by_type: dict[type, list[Any]] = {}
+    groups: dict[str, tuple[dict[Any, list[Any]], list[tuple[Any, Any, Any]]]] = {}
+    odd: set[str] = set()  # keys tested against a literal of a type outside _HASHED
+    edges: list[Any] = []
+    for child in children:
+        target = child.node
+        check = getattr(target, "matcher", None)
+        if isinstance(target, FeatureTesterNode) and isinstance(check, TypeCheck):
+            by_type.setdefault(check.fact_type, []).append(_forward(target, target.children))
+        elif isinstance(target, FeatureTesterNode) and _plain_literal(check):
+            table, linear = groups.setdefault(check.what, ({}, []))
+            forward = _forward(target, target.children)
+            # The child's whole test (one literal or an either-or), experta's function.
+            linear.append((check.check, check.expected, forward))
+            how = check.how
+            for literal in list(how) if isinstance(how, ORFC) else [how]:
+                if type(literal.value) not in _HASHED:
+                    odd.add(check.what)
+                targets = table.setdefault(literal.value, [])
+                if not targets or targets[-1] is not forward:  # once per child
+                    targets.append(forward)
+        else:
+            edges.append(child.callback)
+    keyed = [(key, table, linear, key in odd) for key, (table, linear) in groups.items()]
+    typed = by_type or None
+
+    def forward(token: Any, fact: Any) -> None:
+        if typed is not None:
+            for target in typed.get(type(fact), ()):
+                target(token, fact)
+        for key, table, linear, unusual in keyed:
+            try:
+                value = fact[key]
+            except (IndexError, KeyError, TypeError):
+                continue
+            if type(value) in _HASHED and not unusual:
+                for target in table.get(value, ()):
+                    target(token, fact)
+            else:
+                for test, expected, target in linear:
+                    if test(value, expected):
+                        target(token, fact)
+        for edge in edges:
+            edge(token)
+
+    return forward
+
+
 def _edge(target: Any, port: str) -> Any:
     # Bound once; a conflict-set node already carries its noting wrapper here.
     activate = getattr(target, port)
-    if getattr(activate, "keeps_token", False):
-        # A literal test neither changes nor stores the token, so it needs no copy
-        # of its own; the first node past it that might gets one on its edge.
+    if getattr(activate, "keeps_token", False) or isinstance(target, _READ_ONLY):
+        # A literal test or a capture neither changes nor stores the token it is
+        # given, and a beta node stores only a frozen copy (``to_info``): none
+        # needs a copy of its own; a node that might change it gets one here.
         return activate
 
     def callback(token: Any) -> Any:
         return activate(_copy(token))
 
     return callback
+
+
+#: Types ``experta.utils.freeze`` returns unchanged (it freezes only what is not hashable).
+_FROZEN = frozenset({str, int, bool, type(None), tuple})
+
+
+def trusted_fact(fact_class: Any, values: dict[str, Any]) -> Any:
+    """``fact_class(**values)``, built without experta's per-key ``Fact.__setitem__``.
+
+    ``__setitem__`` checks that the fact is not yet declared (a new one never
+    is) and freezes each value; a value of a type in :data:`_FROZEN` is
+    returned unchanged by ``freeze``, and anything else is still frozen here.
+    The fact equals the one ``fact_class(**values)`` makes, key order included
+    (``tests/test_engine.py`` checks this on every teaching case).
+    """
+    fact = fact_class()
+    dict.update(fact, {k: v if type(v) in _FROZEN else _freeze(v) for k, v in values.items()})
+    return fact
+
+
+class FastFactList(FactList):
+    """experta's ``FactList``, with the identity of a fact computed in one pass.
+
+    ``_get_fact_id`` is upstream's: the fact's class and its items, leaving out
+    the special keys (``__factid__``...), with ``Fact.is_special`` inlined.
+    ``declare`` is upstream's, step for step, except that a fact class without
+    fields is not asked to validate them (``Fact.validate`` loops over the
+    fields and does nothing else) and the FACTS watcher's message is formatted
+    only when it is on.
+    """
+
+    def declare(self, fact: Any) -> Any:
+        if not isinstance(fact, experta.Fact):
+            raise ValueError("The fact must descend the Fact class.")
+        if fact.__fields__:
+            fact.validate()
+        fact_id = self._get_fact_id(fact)
+        if self.duplication or fact_id not in self.reference_counter:
+            index = self.last_index
+            fact.__factid__ = index
+            self[index] = fact
+            self.last_index += 1
+            self.added.append(fact)
+            self.reference_counter[fact_id] += 1
+            if _FACTS.isEnabledFor(logging.INFO):  # pragma: no cover - debugging aid
+                _FACTS.info(" ==> %s: %r", fact, fact)
+            return fact
+        return None
+
+    @staticmethod
+    def _get_fact_id(fact: Any) -> frozenset[Any]:
+        return frozenset(
+            [fact.__class__]
+            + [
+                (k, v)
+                for k, v in fact.items()
+                if not (isinstance(k, str) and k.startswith("__") and k.endswith("__"))
+            ]
+        )
+
+
+#: Key sets already checked for experta's nested accessors (``a__b``), by fact class.
+_NESTED: dict[tuple[Any, ...], bool] = {}
+
+
+def _has_nested_accessor(fact: Any) -> bool:
+    """``fact.has_nested_accessor()``, a function of its keys alone, answered once per
+    key set."""
+    keys = (type(fact), *fact)
+    found = _NESTED.get(keys)
+    if found is None:
+        found = _NESTED[keys] = fact.has_nested_accessor()
+    return found
 
 
 class CachingEngine(experta.KnowledgeEngine):
@@ -283,6 +707,53 @@ class CachingEngine(experta.KnowledgeEngine):
             self._deffacts = super().get_deffacts()
         return self._deffacts
 
+    _deffact_calls: list[tuple[Any, set[str] | None]] | None = None
+
+    def reset(self, **kwargs: Any) -> None:
+        """experta's ``reset``, inspecting each ``DefFacts``' signature once, not every time.
+
+        As upstream: a fresh agenda and fact list, the network's memories wiped,
+        then the facts of every ``DefFacts`` declared (the ``InitialFact``), each
+        ``DefFacts`` given the keyword arguments it names (all, if it takes ``**``).
+        """
+        self.agenda = Agenda()
+        self.facts = FastFactList()
+        self.matcher.reset()
+        if self._deffact_calls is None:
+            calls = []
+            for deffact in self.get_deffacts():
+                parameters = inspect.signature(deffact).parameters.values()
+                takes_all = any(p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters)
+                calls.append((deffact, None if takes_all else {p.name for p in parameters}))
+            self._deffact_calls = calls
+        produced = [
+            deffact(**(kwargs if names is None else {k: kwargs[k] for k in kwargs if k in names}))
+            for deffact, names in self._deffact_calls
+        ]
+        self._KnowledgeEngine__declare(*chain.from_iterable(produced))
+        self.running = False
+
+    def declare(self, *facts: Any) -> Any:
+        """experta's ``declare`` (its warning, then ``__declare``), in one call."""
+        if not self.facts:
+            watchers.ENGINE.warning("Declaring fact before reset()")
+        return self._KnowledgeEngine__declare(*facts)
+
+    def _KnowledgeEngine__declare(self, *facts: Any) -> Any:
+        """experta's ``__declare`` (behind ``declare`` and ``reset``), the same checks and
+        steps, with the nested-accessor check answered once per set of keys."""
+        if any(f.has_field_constraints() for f in facts):
+            raise TypeError("Declared facts cannot contain conditional elements")
+        if any(_has_nested_accessor(f) for f in facts):
+            raise KeyError("Cannot declare facts containing double underscores as keys.")
+        last_inserted = None
+        for fact in facts:
+            last_inserted = self.facts.declare(fact)
+        if not self.running:
+            added, removed = self.get_activations()
+            self.strategy.update_agenda(self.agenda, added, removed)
+        return last_inserted
+
     def run(self, steps: float = float("inf")) -> None:
         """experta's ``run`` loop, formatting watcher messages only when a watcher is on.
 
@@ -292,10 +763,14 @@ class CachingEngine(experta.KnowledgeEngine):
         self.running = True
         execution = 0
         agenda, strategy = self.agenda, self.strategy
+        # The watchers are looked at once per run, not at every step.
+        show_agenda = watchers.worth("AGENDA", "DEBUG")
+        show_rules = watchers.RULES.isEnabledFor(logging.INFO)
         while steps > 0 and self.running:
             added, removed = self.get_activations()
-            strategy.update_agenda(agenda, added, removed)
-            if watchers.worth("AGENDA", "DEBUG"):  # pragma: no cover - debugging aid
+            if added or removed:  # upstream's update with nothing to update does nothing
+                strategy.update_agenda(agenda, added, removed)
+            if show_agenda:  # pragma: no cover - debugging aid
                 for idx, act in enumerate(agenda.activations):
                     watchers.AGENDA.debug(
                         "%d: %r %r", idx, act.rule.__name__, ", ".join(str(f) for f in act.facts)
@@ -305,14 +780,21 @@ class CachingEngine(experta.KnowledgeEngine):
                 break
             steps -= 1
             execution += 1
-            if watchers.RULES.isEnabledFor(logging.INFO):  # pragma: no cover - debugging aid
+            if show_rules:  # pragma: no cover - debugging aid
                 watchers.RULES.info(
                     "FIRE %s %s: %s",
                     execution,
                     activation.rule.__name__,
                     ", ".join(str(f) for f in activation.facts),
                 )
-            activation.rule(
-                self, **{k: v for k, v in activation.context.items() if not k.startswith("__")}
-            )
+            # ``Rule.__call__``, inlined: the context's names the action takes, to the
+            # action (bound to the engine it was looked up on, if it was).
+            rule = activation.rule
+            context = {k: v for k, v in activation.context.items() if not k.startswith("__")}
+            if rule._wrapped_args:
+                context = {k: v for k, v in context.items() if k in rule._wrapped_args}
+            if rule._wrapped_self is None:
+                rule._wrapped(self, **context)
+            else:
+                rule._wrapped(rule._wrapped_self, self, **context)
         self.running = False

@@ -8,14 +8,24 @@ applies only once the case gets there; a cap concluded by a rule holds the
 verdicts of its stages down, in every output. Whether an option is contested,
 and what heads the output, are decided here once, for every renderer.
 
-The models are built with ``model_construct``, without pydantic's validation:
+The models are built without pydantic's validation (:func:`construct`, what
+``model_construct`` does, without its per-field alias and default lookups):
 every value comes from the validated case, the validated knowledge base or the
 engine's firings built from them, and validation was some 40 model checks per
-case, a fifth of an assessment. ``tests/test_engine.py`` checks that each
-teaching case's pathway equals the one pydantic validates from the same data.
+case, a fifth of an assessment. What depends only on the knowledge base (stage
+lists, names, guideline notes per stage, the option-to-stage map, rationales
+on one line) is worked out once per knowledge base (:func:`_view`).
+``tests/test_engine.py`` checks that each teaching case's pathway equals the
+one pydantic validates from the same data, and that :func:`construct` makes
+what ``model_construct`` makes.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from spinepath import __version__
 from spinepath.case.model import CASE_KEYS, Case
@@ -58,58 +68,141 @@ def assess(case: Case, kb: KnowledgeBase | None = None) -> Pathway:
     return build_pathway(kb, engine_for(kb).infer(case))
 
 
+_setattr = object.__setattr__
+
+
+def construct(model: type[M], values: dict[str, Any]) -> M:
+    """``model.model_construct(**values)`` for a pathway model, given every one of its
+    fields in declaration order (``values`` becomes the instance's ``__dict__``).
+
+    pydantic's ``model_construct`` looks up aliases and defaults field by field;
+    the pathway's models have neither aliases, extras nor private attributes, so
+    the instance is set up directly. ``tests/test_engine.py`` checks that this
+    makes what ``model_construct`` makes, and that every model of every teaching
+    case's pathway holds all its fields, in order.
+    """
+    instance = model.__new__(model)
+    _setattr(instance, "__dict__", values)
+    _setattr(instance, "__pydantic_fields_set__", set(values))
+    _setattr(instance, "__pydantic_extra__", None)
+    _setattr(instance, "__pydantic_private__", None)
+    return instance
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class _View:
+    """What the builder reads of a knowledge base, worked out once per knowledge base."""
+
+    stage_ids: tuple[str, ...]
+    stage_names: dict[str, str]
+    treatments: dict[str, tuple[str, ...]]  # stage -> its treatment ids, in order
+    stage_of: dict[str, str]  # treatment -> its stage
+    treatment_names: dict[str, str]
+    notes: dict[str, tuple[Any, ...]]  # stage -> its guideline notes
+    rationale: dict[str, str]  # rule id -> its rationale on one line
+    #: The pathway's fields that depend only on the knowledge base.
+    header: dict[str, str]
+
+
+_VIEWS: dict[int, tuple[KnowledgeBase, _View]] = {}
+
+
+def _view(kb: KnowledgeBase) -> _View:
+    found = _VIEWS.get(id(kb))
+    if found is not None and found[0] is kb:
+        return found[1]
+    view = _View(
+        stage_ids=tuple(stage.id for stage in kb.stages),
+        stage_names={stage.id: stage.name for stage in kb.stages},
+        treatments={stage.id: tuple(t.id for t in stage.treatments) for stage in kb.stages},
+        stage_of={t.id: stage.id for stage in kb.stages for t in stage.treatments},
+        treatment_names={t.id: t.name for stage in kb.stages for t in stage.treatments},
+        notes={
+            stage.id: tuple(n for n in kb.guideline_notes if n.stage == stage.id)
+            for stage in kb.stages
+        },
+        rationale={rule.id: " ".join(rule.rationale.split()) for rule in kb.rules},
+        header={
+            "spinepath_version": __version__,
+            "knowledge_version": kb.meta.version,
+            "knowledge_last_review": kb.meta.last_review,
+            "disclaimer": kb.meta.disclaimer,  # folded once, by the loader
+            "review_status": kb.meta.review_status(),
+        },
+    )
+    _VIEWS[id(kb)] = (kb, view)
+    return view
+
+
 def build_pathway(kb: KnowledgeBase, inference: Inference) -> Pathway:
+    view = _view(kb)
     firings = inference.firings
     current = _current_stage(firings)
-    stage_ids = [stage.id for stage in kb.stages]
+    stage_ids = list(view.stage_ids)
     if current != "referral":
         stage_ids.remove("referral")
     statuses = _statuses(stage_ids, current)
-    facts = inference.case.model_dump()
-    options = _options(kb, firings, statuses, facts)
-    alerts = _alerts(firings)
-    current_name = next(stage.name for stage in kb.stages if stage.id == current)
-    cautions = _cautions(kb, firings, options)
+    # The case's fields are flat (strings, numbers, booleans, a list of strings), so
+    # its JSON-mode dump is also what ``for_case`` reads; it is made once.
+    case = inference.case.model_dump(mode="json")
+    options = _options(kb, view, firings, statuses, case)
+    # The firings in the order of the knowledge files, which alerts, cautions and the
+    # headline are read in.
+    in_files = sorted(firings, key=lambda f: f.rule.position)
+    alerts = _alerts(in_files)
+    cautions = _cautions(view, in_files, options)
     stages = [
-        StageResult.model_construct(
-            id=stage.id,
-            name=stage.name,
-            status=statuses[stage.id],
-            options=[
-                options[t.id].model_copy(
-                    update={"cautions": [c.id for c in cautions if t.id in c.concerns]}
-                )
-                for t in stage.treatments
-                if t.id in options
-            ],
-            guideline_notes=[n for n in kb.guideline_notes if n.stage == stage.id],
+        construct(
+            StageResult,
+            {
+                "id": stage_id,
+                "name": view.stage_names[stage_id],
+                "status": statuses[stage_id],
+                "options": [
+                    construct(
+                        Option,
+                        {
+                            **options[t],
+                            "cautions": [c.id for c in cautions if t in c.concerns],
+                        },
+                    )
+                    for t in view.treatments[stage_id]
+                    if t in options
+                ],
+                "guideline_notes": list(view.notes[stage_id]),
+            },
         )
-        for stage in kb.stages
-        if stage.id in statuses
+        for stage_id in view.stage_ids
+        if stage_id in statuses
     ]
-    return Pathway.model_construct(
-        spinepath_version=__version__,
-        knowledge_version=kb.meta.version,
-        knowledge_last_review=kb.meta.last_review,
-        disclaimer=kb.meta.disclaimer,  # folded once, by the loader
-        review_status=kb.meta.review_status(),
-        case=inference.case.model_dump(mode="json"),
-        red_flag_screen=kb.red_flag_screen(inference.case.red_flags),
-        alerts=alerts,
-        headline=_headline(alerts, firings, current_name),
-        current_stage=current,
-        stages=stages,
-        cautions=cautions,
-        missing_facts=_missing_facts(firings),
-        trace=[
-            TraceStep.model_construct(
-                rule=f.rule.id,
-                stage=f.rule.stage,
-                matched=dict(f.matched),
-                concluded=[dict(c) for c in f.concluded],
-            )
-            for f in firings
-        ],
+    return construct(
+        Pathway,
+        {
+            **view.header,
+            "case": case,
+            "red_flag_screen": kb.red_flag_screen(inference.case.red_flags),
+            "alerts": alerts,
+            "headline": _headline(alerts, in_files, view.stage_names[current]),
+            "current_stage": current,
+            "stages": stages,
+            "cautions": cautions,
+            "missing_facts": _missing_facts(firings),
+            "trace": [
+                construct(
+                    TraceStep,
+                    {
+                        "rule": f.rule.id,
+                        "stage": f.rule.stage,
+                        "matched": dict(f.matched),
+                        "concluded": [dict(c) for c in f.concluded],
+                    },
+                )
+                for f in firings
+            ],
+        },
     )
 
 
@@ -135,10 +228,13 @@ def _statuses(stage_ids: list[str], current: str) -> dict[str, StageStatus]:
 
 def _options(
     kb: KnowledgeBase,
+    view: _View,
     firings: list[Firing],
     statuses: dict[str, StageStatus],
     facts: dict[str, object],
-) -> dict[str, Option]:
+) -> dict[str, dict[str, Any]]:
+    """Each option some rule spoke to, as the fields of its :class:`Option` (all but
+    ``cautions``, which depend on the cautions of the whole pathway)."""
     spoken: dict[str, list[tuple[Verdict, Firing]]] = {}
     for firing in firings:
         for conclusion in firing.concluded:
@@ -149,8 +245,8 @@ def _options(
     for option_id, verdicts in spoken.items():
         # min() keeps the first of equally cautious verdicts: the earliest firing.
         verdict, firing = min(verdicts, key=lambda vf: VERDICTS_BY_CAUTION.index(vf[0]))
-        stage = kb.stage_of(option_id)
-        rationale = " ".join(firing.rule.rationale.split())
+        stage = view.stage_of[option_id]
+        rationale = view.rationale[firing.rule.id]
         reached, capped_by, reasons = _capped(verdict, stage, caps)
         shown: Verdict = reached
         status = statuses.get(stage)
@@ -160,19 +256,19 @@ def _options(
             rationale = note.format(verdict=reached) + rationale
         rationale = "".join(reasons) + rationale
         evidence = _evidence(kb, option_id, facts)
-        options[option_id] = Option.model_construct(
-            id=option_id,
-            name=kb.treatment(option_id).name,
-            verdict=shown,
-            verdict_when_reached=reached,
-            rationale=rationale,
-            rule=firing.rule.id,
-            rules=list(dict.fromkeys(f.rule.id for _, f in verdicts)),
-            citations=list(firing.rule.citations),
-            evidence=evidence,
-            contested=is_contested(evidence.concordance, shown),
-            capped_by=capped_by,
-        )
+        options[option_id] = {
+            "id": option_id,
+            "name": view.treatment_names[option_id],
+            "verdict": shown,
+            "verdict_when_reached": reached,
+            "rationale": rationale,
+            "rule": firing.rule.id,
+            "rules": list(dict.fromkeys(f.rule.id for _, f in verdicts)),
+            "citations": list(firing.rule.citations),
+            "evidence": evidence,
+            "contested": is_contested(evidence.concordance, shown),
+            "capped_by": capped_by,
+        }
     return options
 
 
@@ -204,61 +300,71 @@ def _evidence(kb: KnowledgeBase, option_id: str, facts: dict[str, object]) -> Ev
     """The evidence note of an option, for this case where the guidelines' view depends on it."""
     note = kb.evidence[option_id]
     view = note.for_case(facts)
-    return Evidence.model_construct(
-        concordance=view.concordance,
-        marker=view.marker,
-        seed_evidence_level=note.seed_evidence_level,
-        seed_position=note.seed_position,
-        guideline_position=view.guideline_position,
+    return construct(
+        Evidence,
+        {
+            "concordance": view.concordance,
+            "marker": view.marker,
+            "seed_evidence_level": note.seed_evidence_level,
+            "seed_position": note.seed_position,
+            "guideline_position": view.guideline_position,
+        },
     )
 
 
-def _alerts(firings: list[Firing]) -> list[AlertNote]:
-    """The alerts the rules concluded, most pressing first (then in the files' order)."""
+def _alerts(in_files: list[Firing]) -> list[AlertNote]:
+    """The alerts the rules concluded, most pressing first (then in the files' order);
+    ``in_files``: the firings in the order of the knowledge files."""
     alerts = [
-        AlertNote.model_construct(
-            id=alert.id,
-            level=alert.level,
-            headline=" ".join(alert.headline.split()),
-            text=" ".join(alert.text.split()),
-            rule=firing.rule.id,
-            citations=list(firing.rule.citations),
+        construct(
+            AlertNote,
+            {
+                "id": alert.id,
+                "level": alert.level,
+                "headline": " ".join(alert.headline.split()),
+                "text": " ".join(alert.text.split()),
+                "rule": firing.rule.id,
+                "citations": list(firing.rule.citations),
+            },
         )
-        for firing in sorted(firings, key=lambda f: f.rule.position)
+        for firing in in_files
         if (alert := firing.rule.then.alert)
     ]
     return sorted(alerts, key=lambda a: ALERT_LEVELS.index(a.level))
 
 
 def _cautions(
-    kb: KnowledgeBase, firings: list[Firing], options: dict[str, Option]
+    view: _View, in_files: list[Firing], options: dict[str, dict[str, Any]]
 ) -> list[CautionNote]:
     """The cautions that fired, in knowledge-base order, each with the ids of the options it
     undercuts that this pathway shows (a stage id in ``concerns`` stands for every option of
     that stage)."""
-    stage_of = {t.id: stage.id for stage in kb.stages for t in stage.treatments}
+    stage_of = view.stage_of
     notes: dict[str, CautionNote] = {}
-    for firing in sorted(firings, key=lambda f: f.rule.position):
+    for firing in in_files:
         caution = firing.rule.then.caution
         if caution and caution.id not in notes:
             names = set(caution.concerns)
-            notes[caution.id] = CautionNote.model_construct(
-                id=caution.id,
-                text=" ".join(caution.text.split()),
-                rule=firing.rule.id,
-                stage=firing.rule.stage,
-                citations=list(firing.rule.citations),
-                concerns=[o for o in options if o in names or stage_of[o] in names],
+            notes[caution.id] = construct(
+                CautionNote,
+                {
+                    "id": caution.id,
+                    "text": " ".join(caution.text.split()),
+                    "rule": firing.rule.id,
+                    "stage": firing.rule.stage,
+                    "citations": list(firing.rule.citations),
+                    "concerns": [o for o in options if o in names or stage_of[o] in names],
+                },
             )
     return list(notes.values())
 
 
-def _headline(alerts: list[AlertNote], firings: list[Firing], current_name: str) -> str:
+def _headline(alerts: list[AlertNote], in_files: list[Firing], current_name: str) -> str:
     """What every output says first: an alert, else a caution's headline (the surgical stage
     reached with no operation that fits), else where the case stands."""
     if alerts:
         return alerts[0].headline
-    for firing in sorted(firings, key=lambda f: f.rule.position):
+    for firing in in_files:
         caution = firing.rule.then.caution
         if caution and caution.headline:
             return " ".join(caution.headline.split())
@@ -276,7 +382,9 @@ def _missing_facts(firings: list[Firing]) -> list[MissingFact]:
                 whys.setdefault(fact, {})[why] = None
                 rules.setdefault(fact, {})[firing.rule.id] = None
     return [
-        MissingFact.model_construct(fact=fact, why="; ".join(whys[fact]), rules=list(rules[fact]))
+        construct(
+            MissingFact, {"fact": fact, "why": "; ".join(whys[fact]), "rules": list(rules[fact])}
+        )
         for fact in CASE_KEYS
         if fact in whys
     ]
