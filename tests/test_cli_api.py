@@ -37,7 +37,6 @@ NOT_COMMANDS = {
     SRC / "interop" / "fhir.py": "a builder",
     SRC / "interop" / "cds_hooks.py": "a builder",
     SRC / "interop" / "schemas.py": "a builder (the published schemas)",
-    SRC / "batch.py": "routed at integration",
 }
 
 

@@ -105,25 +105,25 @@ _settings: dict[str, Any] = {}
 
 
 def _start_worker(full: bool, reports: bool) -> None:
-    from spinepath.kb.loading import load_knowledge
+    from spinepath import api
 
-    _settings.update(full=full, reports=reports, kb=load_knowledge())
+    _settings.update(full=full, reports=reports, kb=api.knowledge_base())
 
 
 def assess_record(record: Record) -> Result:
     """Assess one record (in a worker); a bad record is problems, never an exception."""
-    from spinepath.case.loading import load_case, parse_case
+    from spinepath import api
     from spinepath.errors import SpinepathError
-    from spinepath.pathway.build import assess
 
     kb = _settings["kb"]
     source = str(record.path) if record.path else record.where
     try:
         if record.path is not None:
-            case = load_case(record.path)
+            case = api.load_case(record.path)
         else:
-            case = parse_case(record.text or "", source=source, format="json")
-        pathway = assess(case, kb)
+            facts = api.parse_case_data(record.text or "", format="json", source=source)
+            case = api.load_case(facts, source=source)
+        pathway = api.assess(case, kb)
     except SpinepathError as error:
         # A JSON Lines record is one line: its own "line 1, " says nothing.
         problems = [p.removeprefix(f"{source}: ").removeprefix("line 1, ") for p in error.problems]
