@@ -107,6 +107,8 @@ class Space:
 
     dimensions: list[Dimension]
     held: dict[str, str] = field(default_factory=dict)
+    #: Each dimension's default class, found once: the context's has thousands of members.
+    _defaults: dict[str, ValueClass] = field(default_factory=dict, repr=False, compare=False)
 
     def dimension_of(self, key: str) -> str:
         for dim in self.dimensions:
@@ -134,7 +136,7 @@ class Space:
         """A case mapping for one class per dimension (dimensions left out stay at defaults)."""
         data: dict[str, Any] = {"onset": "chronic"}
         for dim in self.dimensions:
-            chosen = assignment.get(dim.name) or self.default(dim)
+            chosen = assignment.get(dim.name) or self._default_of(dim)
             values = chosen.representative
             if len(dim.keys) == 1:
                 values = (values,)
@@ -142,6 +144,12 @@ class Space:
                 if not _is_default(key, value):
                     data[key] = list(value) if isinstance(value, tuple) else value
         return data
+
+    def _default_of(self, dim: Dimension) -> ValueClass:
+        found = self._defaults.get(dim.name)
+        if found is None:
+            found = self._defaults[dim.name] = self.default(dim)
+        return found
 
     @staticmethod
     def default(dim: Dimension) -> ValueClass:
