@@ -1,11 +1,15 @@
 """spinepath benchmarks: every figure of issue 16 with its anchor and ratio, in one run.
 
-Run with ``.venv/bin/python benchmarks/bench.py`` (``--skip-verify`` to leave out
-the longest figure, ``--skip-cold`` to leave out the cold start, ``--repeats N``
-for the cold-start runs, ``--against REV`` to
-time an earlier revision's cold start in the same turns, ``--write
-docs/benchmarks.md`` to write the table there as well). Not a test: it prints a
-table of each figure with its target, its anchor and the ratio.
+Run with ``.venv/bin/python benchmarks/bench.py`` (needs the ``bench`` extra). Not a
+test: it prints a table of each figure with its target, its anchor and the ratio.
+``--write docs/benchmarks.md`` also writes the table there, and ``--readme README.md``
+puts the headline figures in the README's benchmark block (between its marker
+comments; ``benchmarks/bench_table.py`` makes the block, and the test suite checks that
+the README and the page agree). ``--skip-verify`` leaves out the longest figure for a
+quick run: the table then says the verify figure is not measured, and ``--readme`` is
+refused. ``--skip-cold`` leaves out the cold start, ``--rounds N`` sets the rounds over
+the cases, ``--repeats N`` the cold-start runs, ``--against REV`` times an earlier
+revision's cold start in the same turns.
 
 Anchors, each measured in the same run, taking turns with the figure:
 
@@ -14,15 +18,28 @@ Anchors, each measured in the same run, taking turns with the figure:
   ``benchmarks/clips_anchor.py``; a plain-Python pass over the compiled firing
   order; a lookup table of finished pathways; and the same rules on experta as
   released (``spinepath.engine.reference``). Every engine is first checked,
-  firing by firing, against the experta engine;
+  firing by firing, against the experta engine. The pathway builder alone is set
+  beside the whole assessment (its share);
 - JSON of one pathway: the standard library's encoder with the same options;
-- cold start: importing pydantic, jinja2, click and experta; and the floor any
-  program pays that imports click and experta and builds one pydantic model;
+- cold start: importing pydantic, jinja2, click and experta (floor 1); and the floor
+  any program pays that imports click and experta and builds one pydantic model
+  (floor 2), also ending without teardown as the command does;
 - batch: ``spinepath batch`` on 10,000 random valid cases with 2 workers (the
   whole command, start-up included), against the same run with 1 worker
   (``--batch-cases N`` to change the count, 0 to leave it out);
-- verify: the projected time to check every case of the value-class product
-  with the same engine, without the cone-of-influence blocks.
+- verify: ``spinepath verify --workers 2``, the whole command (start, planning, the
+  check of every case, the report), wall time. Its anchor is the engine's share:
+  the cases verify checks times the CPU time of one experta assessment, measured on
+  400 cases of the reduced space just before and just after verify, divided by the 2
+  workers: the time the proof would take if it did nothing but run the engine and
+  shared it perfectly. The ratio says how far the proof is from that floor; a second
+  row sets verify's CPU time (its process and its workers') beside the same product,
+  the engine's share of the proof. (One worker, the other natural anchor, would take
+  twice the longest figure of the run; the engine's share also says which lever
+  matters.) verify's progress goes to standard error, never into the table;
+- the test suite: how many pytest-xdist workers ``pyproject.toml`` gives the README's
+  test command (the one ``.ci/run`` runs), against the cores. The suite itself is
+  not timed here (minutes, and no timing in tests).
 """
 
 from __future__ import annotations
@@ -31,6 +48,8 @@ import argparse
 import json
 import os
 import random
+import resource
+import shlex
 import statistics
 import subprocess
 import sys
@@ -39,6 +58,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from bench_table import (
+    VERIFY,
+    Row,
+    markdown_table,
+    page,
+    readme_block,
+    verify_missing,
+    with_readme_block,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 _SHIM = "import collections, collections.abc; collections.Mapping = collections.abc.Mapping; "
@@ -179,16 +208,11 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def row(name: str, value: str, target: str, baseline: str, ratio: str, ok: bool | None) -> str:
-    mark = "" if ok is None else ("ok" if ok else "MISSED")
-    return f"| {name} | {value} | {target} | {baseline} | {ratio} | {mark} |"
-
-
 def ms(seconds: float) -> str:
     return f"{seconds * 1e3:.3f} ms"
 
 
-def engine_rows(kb: Any, cases: list[Any], sample: list[Any], rounds: int) -> list[str]:
+def engine_rows(kb: Any, cases: list[Any], sample: list[Any], rounds: int) -> list[Row]:
     """Assessment and inference: experta against CLIPS, plain Python, a lookup table and
     experta as released, after checking that every one of them fires as experta does."""
     from clips_anchor import ClipsEngine, LookupTable, PlainEngine
@@ -229,7 +253,7 @@ def engine_rows(kb: Any, cases: list[Any], sample: list[Any], rounds: int) -> li
         med = {name: statistics.median(times) for name, times in timed.items()}
         value, anchor = med["experta"], med["clips"]
         rows.append(
-            row(
+            Row.judged(
                 f"assessment (infer + build_pathway), median, {label}",
                 ms(value),
                 "<= 0.5 ms, <= CLIPS",
@@ -240,7 +264,7 @@ def engine_rows(kb: Any, cases: list[Any], sample: list[Any], rounds: int) -> li
         )
         p90 = percentile(timed["experta"], 0.9)
         rows.append(
-            row(
+            Row.judged(
                 f"assessment, p90, {label}",
                 ms(p90),
                 "-",
@@ -255,7 +279,7 @@ def engine_rows(kb: Any, cases: list[Any], sample: list[Any], rounds: int) -> li
             ("reference", "experta as released"),
         ):
             rows.append(
-                row(
+                Row.judged(
                     f"assessment limit: {what}, {label}",
                     ms(med[name]),
                     "-",
@@ -269,33 +293,39 @@ def engine_rows(kb: Any, cases: list[Any], sample: list[Any], rounds: int) -> li
     )
     med = {name: statistics.median(times) for name, times in timed.items()}
     rows.append(
-        row(
+        Row.judged(
             f"inference alone, median, {len(cases)} teaching cases",
             ms(med["experta"]),
             "-",
             f"CLIPS {ms(med['clips'])}; plain Python {ms(med['plain'])}",
-            f"{med['experta'] / med['clips']:.2f}x CLIPS",
+            f"{med['experta'] / med['clips']:.2f}x CLIPS; "
+            f"{med['experta'] / med['plain']:.2f}x plain Python",
             None,
         )
     )
     inferences = {id(case): engine.infer(case) for case in cases}
     from spinepath.pathway.build import build_pathway
 
-    built = per_case_times({"build": lambda c: build_pathway(kb, inferences[id(c)])}, cases, rounds)
+    built = per_case_times(
+        {"build": lambda c: build_pathway(kb, inferences[id(c)]), "assessment": ours},
+        cases,
+        rounds,
+    )
+    build, whole = (statistics.median(built[name]) for name in ("build", "assessment"))
     rows.append(
-        row(
+        Row.judged(
             f"pathway builder alone, median, {len(cases)} teaching cases",
-            ms(statistics.median(built["build"])),
+            ms(build),
             "-",
-            "-",
-            "-",
+            f"assessment {ms(whole)}",
+            f"{build / whole:.2f} of it",
             None,
         )
     )
     return rows
 
 
-def json_rows(kb: Any, cases: list[Any], rounds: int) -> list[str]:
+def json_rows(kb: Any, cases: list[Any], rounds: int) -> list[Row]:
     """JSON of one pathway: ``Pathway.to_json`` against the standard library's encoder."""
     from spinepath.jsontext import standard_dumps
     from spinepath.pathway.build import assess
@@ -313,7 +343,7 @@ def json_rows(kb: Any, cases: list[Any], rounds: int) -> list[str]:
     )
     value, anchor = statistics.median(timed["ours"]), statistics.median(timed["standard"])
     return [
-        row(
+        Row.judged(
             f"JSON of one pathway (to_json), median, {len(cases)} teaching cases, same bytes",
             ms(value),
             "<= 0.3 ms",
@@ -324,7 +354,7 @@ def json_rows(kb: Any, cases: list[Any], rounds: int) -> list[str]:
     ]
 
 
-def cold_start_rows(teaching: list[Any], repeats: int, against: str | None) -> list[str]:
+def cold_start_rows(teaching: list[Any], repeats: int, against: str | None) -> list[Row]:
     """Cold start of ``assess --format json`` against two floors, the runs taking turns."""
     compile_bytecode()
     with tempfile.TemporaryDirectory() as tmp:
@@ -370,7 +400,7 @@ def cold_start_rows(teaching: list[Any], repeats: int, against: str | None) -> l
         ("floor_exit", "floor 2 ending without teardown (os._exit), as spinepath does"),
     ):
         rows.append(
-            row(
+            Row.judged(
                 label,
                 f"{median[name] * 1e3:.0f} ms (min {least[name] * 1e3:.0f})",
                 "-",
@@ -388,7 +418,7 @@ def cold_start_rows(teaching: list[Any], repeats: int, against: str | None) -> l
         ratio, least_ratio = median[name] / median["floor"], least[name] / least["floor"]
         ok = ratio <= 1.1 and median[name] < 0.25 if name == "cold" else None
         rows.append(
-            row(
+            Row.judged(
                 label,
                 f"{median[name] * 1e3:.0f} ms (min {least[name] * 1e3:.0f})",
                 target,
@@ -399,47 +429,107 @@ def cold_start_rows(teaching: list[Any], repeats: int, against: str | None) -> l
                 ok,
             )
         )
-    rows.append(row("jinja2 imported by JSON output", str(jinja), "False", "-", "-", not jinja))
+    rows.append(
+        Row.judged("jinja2 imported by JSON output", str(jinja), "False", "-", "-", not jinja)
+    )
     return rows
 
 
-def verify_rows(kb: Any, sample: list[Any]) -> list[str]:
-    """The wall time of ``spinepath verify`` against a projection of the unreduced product."""
-    from spinepath.engine.runner import engine_for
-    from spinepath.verify.space import build_space
+def engine_cpu_per_case(assess_one: Callable[[Any], Any], cases: list[Any]) -> float:
+    """Mean CPU seconds of one assessment over ``cases`` (after a warm-up pass)."""
+    for case in cases:
+        assess_one(case)
+    started = time.process_time()
+    for case in cases:
+        assess_one(case)
+    return (time.process_time() - started) / len(cases)
 
+
+def children_cpu() -> float:
+    """CPU seconds of every finished child process so far (and of the ones they waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def verify_rows(kb: Any, sample: list[Any], workers: int = 2) -> list[Row]:
+    """``spinepath verify`` on 2 workers, the whole command, against the engine's share of it.
+
+    The anchor is the least the proof can cost with this engine: the cases it checks
+    times one experta assessment's CPU time (measured on the reduced-space sample just
+    before and just after verify, so that both see the machine as verify did), spread
+    evenly over the workers. The second row sets verify's own CPU time (its process and
+    its workers) beside the same product: the engine's share of the proof.
+    """
+    from spinepath.engine.runner import engine_for
+
+    assess_one = assessing(kb, engine_for(kb))
+    before = engine_cpu_per_case(assess_one, sample)
+    cpu_before = children_cpu()
     started = time.perf_counter()
+    # Standard error is the bench's own: verify's progress bar shows on a terminal and
+    # never reaches the table, which goes to standard output.
     result = subprocess.run(
-        [*spinepath_command(), "verify", "--format", "json"],
-        capture_output=True,
+        [*spinepath_command(), "verify", "--format", "json", "--workers", str(workers)],
+        stdout=subprocess.PIPE,
         text=True,
     )
     wall = time.perf_counter() - started
+    cpu = children_cpu() - cpu_before
+    per_case = (before + engine_cpu_per_case(assess_one, sample)) / 2
     report = json.loads(result.stdout)
-    per_case = statistics.median(
-        per_case_times({"new": assessing(kb, engine_for(kb))}, sample, 1)["new"]
-    )
-    workers = report["workers"]
-    projected = build_space(kb).reduced_size * per_case / workers
+    checked = report["space"]["checked"]
+    engine = checked * per_case
+    proved = result.returncode == 0 and report["ok"]
     return [
-        row(
-            f"verify wall time ({report['space']['checked']:,} cases, {workers} workers)",
+        Row.judged(
+            f"{VERIFY} ({checked:,} cases; the proof {'holds' if proved else 'FAILED'})",
             f"{wall:.1f} s",
             "<= 60 s",
-            f"{projected:,.0f} s (value classes, no cones)",
-            f"{wall / projected:.3f}x",
-            wall <= 60 and result.returncode == 0,
+            f"experta alone: {checked:,} x {ms(per_case)} CPU"
+            f" / {workers} = {engine / workers:.1f} s",
+            f"{wall / (engine / workers):.2f}x",
+            wall <= 60 and proved,
+        ),
+        Row.judged(
+            f"spinepath verify, CPU time of its {workers + 1} processes",
+            f"{cpu:.1f} s",
+            "-",
+            f"experta alone {engine:.1f} s CPU",
+            f"experta {engine / cpu:.0%} of it",
+            None,
+        ),
+    ]
+
+
+def test_suite_rows() -> list[Row]:
+    """How the test suite runs: pytest-xdist's workers as pyproject.toml sets them, against
+    the machine's cores (the suite itself is not timed here: it takes minutes)."""
+    import tomllib
+
+    pytest_options = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    words = shlex.split(pytest_options["tool"]["pytest"]["ini_options"].get("addopts", ""))
+    setting = words[words.index("-n") + 1] if "-n" in words else "0"
+    cores = os.cpu_count() or 1
+    workers = cores if setting in ("auto", "logical") else int(setting)
+    return [
+        Row.judged(
+            "test suite (README's command, as .ci/run runs it): pytest-xdist workers",
+            f"{workers} (-n {setting} in pyproject.toml; random order)",
+            "both cores",
+            f"{cores} cores",
+            f"{workers}/{cores}",
+            workers >= min(2, cores),
         )
     ]
 
 
-def batch_rows(count: int) -> list[str]:
+def batch_rows(count: int) -> list[Row]:
     """``spinepath batch`` throughput on 2 workers, against 1 worker in the same run."""
     from bench_batch import TARGET, throughput
 
     rates = throughput(count, [2, 1])
     return [
-        row(
+        Row.judged(
             f"batch, {count:,} random valid cases, 2 workers (whole command)",
             f"{rates[2]:,.0f} cases/s",
             f">= {TARGET:,}/s",
@@ -448,18 +538,6 @@ def batch_rows(count: int) -> list[str]:
             rates[2] >= TARGET,
         )
     ]
-
-
-def markdown(rows: list[str], header: list[str]) -> str:
-    return "\n".join(
-        [
-            *header,
-            "",
-            "| figure | value | target | anchor | ratio | |",
-            "| --- | --- | --- | --- | --- | --- |",
-            *rows,
-        ]
-    )
 
 
 def _require_clipspy() -> None:
@@ -472,7 +550,11 @@ def _require_clipspy() -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skip-verify", action="store_true", help="leave out verify wall time")
+    parser.add_argument(
+        "--skip-verify",
+        action="store_true",
+        help="leave out spinepath verify (minutes); the table then says it is not measured",
+    )
     parser.add_argument("--skip-cold", action="store_true", help="leave out the cold-start rows")
     parser.add_argument(
         "--batch-cases",
@@ -492,9 +574,24 @@ def main() -> int:
         "--write", metavar="PATH", type=Path, help="also write the table to PATH (Markdown)"
     )
     parser.add_argument(
+        "--readme",
+        metavar="PATH",
+        type=Path,
+        help="also put the headline figures in PATH's benchmark block (needs --write "
+        "and every figure, verify included)",
+    )
+    parser.add_argument(
         "--note", default="", help="a sentence on the machine's state, written above the table"
     )
     args = parser.parse_args()
+    # Refused before minutes of measuring, not after.
+    if args.readme and (args.skip_verify or args.skip_cold or not args.batch_cases):
+        sys.exit(
+            "bench.py: --readme needs every figure: drop --skip-verify, --skip-cold "
+            "and --batch-cases 0"
+        )
+    if args.readme and not args.write:
+        sys.exit("bench.py: --readme needs --write (the README links to that page)")
     _require_clipspy()
 
     from spinepath.case.loading import validate_case
@@ -512,8 +609,8 @@ def main() -> int:
         rows += cold_start_rows(teaching, args.repeats, args.against)
     if args.batch_cases:
         rows += batch_rows(args.batch_cases)
-    if not args.skip_verify:
-        rows += verify_rows(kb, sample)
+    rows += verify_rows(kb, sample) if not args.skip_verify else [verify_missing()]
+    rows += test_suite_rows()
     load_after = os.getloadavg()[0]
 
     # The note is shown on its own line, not inside the command.
@@ -526,27 +623,39 @@ def main() -> int:
         f"{os.cpu_count()} cores, load average {load_before:.2f} before and "
         f"{load_after:.2f} after. Medians; the steps of a figure take turns case by case "
         "(or run by run), so that load weighs on figure and anchor alike.",
+        *(
+            [
+                f"The verify figure is missing from this run (`--skip-verify`): the row "
+                f"'{VERIFY}' says so, and the README is not made from it."
+            ]
+            if args.skip_verify
+            else []
+        ),
         *([args.note] if args.note else []),
     ]
-    text = markdown(rows, header)
-    print(text)
+    print("\n".join([*header, "", *markdown_table(rows)]))
     if args.write:
         from spinepath.files import replace_atomically
 
-        document = "\n".join(
-            [
-                "# Benchmarks",
-                "",
-                f"Generated by `benchmarks/bench.py` (with `--write {args.write}`); "
-                "not edited by hand: run it again to renew this page.",
-                "What each figure and anchor measures is in the docstring of "
-                "`benchmarks/bench.py` and in [the engine notes](engine.md).",
-                "",
-                text,
-                "",
-            ]
-        )
-        replace_atomically(args.write, document.encode("utf-8"), overwrite=True)
+        text = page(rows, header, args.write.as_posix())
+        replace_atomically(args.write, text.encode("utf-8"), overwrite=True)
+    if args.readme:
+        return write_readme(args.readme, rows, args.write)
+    return 0
+
+
+def write_readme(readme: Path, rows: list[Row], written: Path) -> int:
+    """Put the headline rows in the README's block, linking to the page ``written``."""
+    from spinepath.files import replace_atomically
+
+    link = os.path.relpath(written.resolve(), readme.resolve().parent)
+    try:
+        block = readme_block(rows, Path(link).as_posix())
+        text = with_readme_block(readme.read_text(encoding="utf-8"), block)
+    except ValueError as refused:  # IncompleteRun, or no markers
+        print(f"bench.py: {readme}: {refused}", file=sys.stderr)
+        return 1
+    replace_atomically(readme, text.encode("utf-8"), overwrite=True)
     return 0
 
 
