@@ -56,3 +56,11 @@ def knowledge_problems(directory: Path) -> list[str]:
     finally:
         load_knowledge.cache_clear()
     return raised.value.problems
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first ``old`` in the file at ``path`` with ``new`` (``old`` must be there,
+    so that an edit the file has outgrown fails instead of testing nothing)."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path.name, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")

@@ -91,7 +91,7 @@ def test_missing_case_file(runner: CliRunner, tmp_path: Path) -> None:
 )
 def test_broken_knowledge_base_is_reported_not_raised(
     runner: CliRunner,
-    tmp_path: Path,
+    draft: Path,
     monkeypatch: pytest.MonkeyPatch,
     file: str,
     text: str,
@@ -99,12 +99,8 @@ def test_broken_knowledge_base_is_reported_not_raised(
 ) -> None:
     """A whole knowledge base with one file broken: the error is that file's, not a
     missing file's, and it is one line (exit 3)."""
-    import shutil
-
     from spinepath.kb.loading import load_knowledge
 
-    draft = tmp_path / "knowledge"
-    shutil.copytree(REPO / "knowledge", draft)
     (draft / file).write_text(text)
     monkeypatch.setenv("SPINEPATH_KNOWLEDGE", str(draft))
     load_knowledge.cache_clear()

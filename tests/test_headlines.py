@@ -4,7 +4,6 @@ decided once in the knowledge base and the pathway, read by every output."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from spinepath.kb.teaching import load_teaching_case
 from spinepath.pathway.build import assess
 from spinepath.pathway.model import Pathway
 from spinepath.render.html import render_report
-from tests.helpers import KNOWLEDGE
+from tests.helpers import edit
 
 NO_OPERATION = "No operation in the sources fits these findings"
 
@@ -78,14 +77,11 @@ def test_exercise_relief_questions_every_later_option(kb: KnowledgeBase) -> None
             assert ("question_structural_diagnosis" in option.cautions) == (option.id in later)
 
 
-def test_a_caution_must_name_real_options(tmp_path: Path) -> None:
-    root = tmp_path / "knowledge"
-    shutil.copytree(KNOWLEDGE, root)
-    rules = root / "rules" / "30_surgical.yaml"
-    text = rules.read_text(encoding="utf-8")
-    rules.write_text(
-        text.replace("concerns: [fusion, facetectomy_with_fusion]", "concerns: [fusoin]"),
-        encoding="utf-8",
+def test_a_caution_must_name_real_options(draft: Path) -> None:
+    edit(
+        draft / "rules" / "30_surgical.yaml",
+        "concerns: [fusion, facetectomy_with_fusion]",
+        "concerns: [fusoin]",
     )
     with pytest.raises(KnowledgeError, match="fusoin is not a treatment or stage id"):
-        parse_knowledge(root)
+        parse_knowledge(draft)

@@ -10,56 +10,77 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from spinepath import api
-from tests.helpers import knowledge_problems
-from tests.test_knowledge import edit
+from tests.helpers import edit, knowledge_problems
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "knowledge" / "examples" / "degenerated-disc.yaml"
 
 
-def test_a_misspelt_key_in_explore_yaml_is_refused(draft: Path) -> None:
+#: A broken handout.yaml or explore.yaml: the edits (file, old, new) and the problems the
+#: loader must name, each one line naming the file and the field.
+BROKEN = {
     # Before the loader read it, this key would have made every fact "history" silently.
-    edit(draft / "explore.yaml", "patient_can_change:", "patient_can_chnge:")
+    "a misspelt key in explore.yaml": (
+        [("explore.yaml", "patient_can_change:", "patient_can_chnge:")],
+        [
+            "explore.yaml: patient_can_chnge: Extra inputs are not permitted",
+            "explore.yaml: patient_can_change: Field required",
+        ],
+    ),
+    "explore.yaml names case facts once": (
+        [("explore.yaml", "  - herniation\n", "  - hernation\n  - pain_score\n")],
+        [
+            "explore.yaml: scan_findings: hernation is not a case fact",
+            "explore.yaml: scan_findings: pain_score is named twice",
+        ],
+    ),
+    "handout.yaml terms are checked": (
+        [
+            ("handout.yaml", "  prp: [PRP]\n", "  prp: [platelets]\n  acupuncture: []\n"),
+            ("handout.yaml", "  fusion: [fusion]\n", ""),
+        ],
+        [
+            "handout.yaml: terms.prp: 'platelets' is not in glossary.yaml",
+            "handout.yaml: terms.acupuncture: not a treatment or stage id",
+            "handout.yaml: terms: fusion (a treatment or stage) has no entry",
+        ],
+    ),
+    "handout.yaml missing words are named": (
+        [
+            ("handout.yaml", "  not_addressed: Guidelines", "  # not_addressed: Guidelines"),
+            ("handout.yaml", "  tried: tried\n", ""),
+        ],
+        [
+            "handout.yaml: guidelines: not_addressed has no words",
+            "handout.yaml: statuses: tried has no words",
+        ],
+    ),
+    "handout.yaml unknown top-level key": (
+        [("handout.yaml", "contested:", "contestd:")],
+        [
+            "handout.yaml: contestd: Extra inputs are not permitted",
+            "handout.yaml: contested: Field required",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("broken", BROKEN, ids=list(BROKEN))
+def test_a_broken_handout_or_explore_yaml_is_named(draft: Path, broken: str) -> None:
+    edits, expected = BROKEN[broken]
+    for name, old, new in edits:
+        edit(draft / name, old, new)
     problems = knowledge_problems(draft)
-    assert "explore.yaml: patient_can_chnge: Extra inputs are not permitted" in problems
-    assert "explore.yaml: patient_can_change: Field required" in problems
-
-
-def test_explore_yaml_names_case_facts_once(draft: Path) -> None:
-    edit(draft / "explore.yaml", "  - herniation\n", "  - hernation\n  - pain_score\n")
-    problems = knowledge_problems(draft)
-    assert "explore.yaml: scan_findings: hernation is not a case fact" in problems
-    assert "explore.yaml: scan_findings: pain_score is named twice" in problems
-
-
-def test_handout_yaml_terms_are_checked(draft: Path) -> None:
-    edit(draft / "handout.yaml", "  prp: [PRP]\n", "  prp: [platelets]\n  acupuncture: []\n")
-    edit(draft / "handout.yaml", "  fusion: [fusion]\n", "")
-    problems = knowledge_problems(draft)
-    assert "handout.yaml: terms.prp: 'platelets' is not in glossary.yaml" in problems
-    assert "handout.yaml: terms.acupuncture: not a treatment or stage id" in problems
-    assert "handout.yaml: terms: fusion (a treatment or stage) has no entry" in problems
+    for problem in expected:
+        assert problem in problems, problems
 
 
 def test_handout_yaml_words_every_verdict_and_status(draft: Path) -> None:
     edit(draft / "handout.yaml", "  consider: The sources say", "  considr: The sources say")
     problems = knowledge_problems(draft)
     assert any(p.startswith("handout.yaml: verdicts.considr.[key]: ") for p in problems), problems
-
-
-def test_handout_yaml_missing_words_are_named(draft: Path) -> None:
-    edit(draft / "handout.yaml", "  not_addressed: Guidelines", "  # not_addressed: Guidelines")
-    edit(draft / "handout.yaml", "  tried: tried\n", "")
-    problems = knowledge_problems(draft)
-    assert "handout.yaml: guidelines: not_addressed has no words" in problems
-    assert "handout.yaml: statuses: tried has no words" in problems
-
-
-def test_handout_yaml_unknown_top_level_key(draft: Path) -> None:
-    edit(draft / "handout.yaml", "contested:", "contestd:")
-    problems = knowledge_problems(draft)
-    assert "handout.yaml: contestd: Extra inputs are not permitted" in problems
-    assert "handout.yaml: contested: Field required" in problems
 
 
 def test_a_custom_knowledge_directory_brings_its_handout_and_explore(draft: Path) -> None:

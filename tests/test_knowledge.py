@@ -9,7 +9,7 @@ import pytest
 
 from spinepath.kb.model import GuidelineCitation, SeedCitation
 from tests.contract import TREATMENTS
-from tests.helpers import KNOWLEDGE, knowledge_problems
+from tests.helpers import KNOWLEDGE, edit, knowledge_problems
 
 
 def test_stages_and_treatments_are_the_contracts(kb) -> None:
@@ -67,12 +67,6 @@ def test_seeds_are_registered_for_what_they_are(kb) -> None:
 def test_knowledge_is_shipped_in_the_wheel_config() -> None:
     pyproject = (KNOWLEDGE.parent / "pyproject.toml").read_text()
     assert '"knowledge" = "spinepath/_knowledge"' in pyproject
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new, 1))
 
 
 def test_loader_refuses_a_quote_that_is_not_verbatim(draft: Path) -> None:
