@@ -20,7 +20,7 @@ from spinepath.kb.model import (
 from spinepath.kb.teaching import load_teaching_cases
 from spinepath.pathway.build import assess
 from spinepath.render.text import render_pathway
-from tests.helpers import KNOWLEDGE, knowledge_problems
+from tests.helpers import KNOWLEDGE, edit, knowledge_problems
 
 CASES = load_teaching_cases(KNOWLEDGE / "cases")
 
@@ -251,10 +251,7 @@ def test_a_missing_fact_counts_as_not_stated() -> None:
 
 
 def edit_evidence(draft: Path, old: str, new: str) -> None:
-    path = draft / "evidence.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    edit(draft / "evidence.yaml", old, new)
 
 
 def test_by_case_refuses_an_unknown_fact(draft: Path) -> None:
