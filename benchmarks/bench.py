@@ -49,7 +49,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import shlex
 import statistics
 import subprocess
@@ -459,6 +458,8 @@ def engine_cpu_per_case(assess_one: Callable[[Any], Any], cases: list[Any]) -> f
 
 def children_cpu() -> float:
     """CPU seconds of every finished child process so far (and of the ones they waited for)."""
+    import resource  # POSIX only, like verify's pool of forked workers
+
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
