@@ -514,7 +514,7 @@ def verify_rows(kb: Any, sample: list[Any], workers: int = 2) -> list[Row]:
     ]
 
 
-def test_suite_rows() -> list[Row]:
+def suite_rows() -> list[Row]:
     """How the test suite runs: pytest-xdist's workers as pyproject.toml sets them, against
     the machine's cores (the suite itself is not timed here: it takes minutes)."""
     import tomllib
@@ -631,7 +631,7 @@ def main() -> int:
     if args.batch_cases:
         rows += batch_rows(args.batch_cases)
     rows += verify_rows(kb, sample) if not args.skip_verify else [verify_missing()]
-    rows += test_suite_rows()
+    rows += suite_rows()
     load_after = os.getloadavg()[0]
 
     # The note is shown on its own line, not inside the command.
