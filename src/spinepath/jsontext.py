@@ -64,7 +64,7 @@ def _plain(data: Any) -> bool:
     return True
 
 
-def dumps_model(model: Any) -> str:
+def dumps_model(model: Any, *, shared_items: tuple[str, ...] = ()) -> str:
     """``dumps(model.model_dump(mode="json"), plain=True)``, the same text, faster.
 
     orjson walks the model itself: each pydantic model it meets is handed over
@@ -74,14 +74,78 @@ def dumps_model(model: Any) -> str:
     cannot write, the model is dumped by pydantic and written by the standard
     library, as before. Like ``plain=True``, this is for models without float
     fields (the pathway; ``tests/test_engine.py`` checks its schema).
+
+    ``shared_items`` names list fields of ``model`` whose items may be models
+    marked with :func:`share`: those are written from their kept text.
     """
     import orjson
 
     try:
+        value = model
+        if shared_items and _fields_of(model) is not None:
+            value = dict(model.__dict__)
+            for name in shared_items:
+                value[name] = [_kept(item, 2) for item in value[name]]
         options = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
-        return orjson.dumps(model, default=_model_fields, option=options).decode()
+        return orjson.dumps(value, default=_model_fields, option=options).decode()
     except (orjson.JSONEncodeError, UnicodeDecodeError):
         return standard_dumps(model.model_dump(mode="json"))
+
+
+# -- models shared between documents ----------------------------------------------------
+#
+# The pathway builder makes a stage, a caution or an alert once and shares it between
+# every pathway that holds the same one (``pathway/build.py``); those models are never
+# changed. Their text is kept here, per indentation level, and orjson copies it in as a
+# ``Fragment`` (which it writes as it is, without re-indenting it: hence one text per
+# level). A raw newline in the project's JSON text is only ever indentation (strings
+# escape theirs), so the text at a deeper level is the text with each newline followed
+# by the extra spaces.
+
+#: id of a shared model -> (the model, its text by indentation level). The model is held
+#: here, so its id cannot be reused while the entry exists.
+_SHARED: dict[int, tuple[Any, dict[int, Any]]] = {}
+
+
+def share(model: Any) -> None:
+    """Mark ``model`` as one that never changes and recurs in many documents."""
+    _SHARED[id(model)] = (model, {})
+
+
+def unshare(models: list[Any]) -> None:
+    """Forget the kept text of ``models`` (the builder lets them go)."""
+    for model in models:
+        found = _SHARED.get(id(model))
+        if found is not None and found[0] is model:
+            del _SHARED[id(model)]
+
+
+def _kept(value: Any, level: int) -> Any:
+    """``value``'s kept text at an indentation ``level``, if it is shared; else ``value``."""
+    found = _SHARED.get(id(value))
+    if found is None or found[0] is not value:
+        return value
+    texts = found[1]
+    text = texts.get(level)
+    if text is None:
+        import orjson
+
+        try:
+            encoded = dumps_model(value).encode()
+        except UnicodeEncodeError:
+            return value  # a lone surrogate: the document as a whole falls back
+        text = texts[level] = orjson.Fragment(encoded.replace(b"\n", b"\n" + b"  " * level))
+    return text
+
+
+def _fields_of(model: Any) -> dict[str, Any] | None:
+    """``model``'s fields if it is written as its fields (see :func:`_model_fields`)."""
+    kind = type(model)
+    count = _DIRECT.get(kind)
+    if count is None:
+        count = _DIRECT[kind] = len(kind.__pydantic_fields__) if _dumps_as_fields(kind) else 0
+    fields = getattr(model, "__dict__", None)
+    return fields if count and len(fields) == count else None
 
 
 #: For each model class met: its number of fields if it is written as its fields, else 0.
@@ -91,15 +155,10 @@ _DIRECT: dict[type, int] = {}
 def _model_fields(value: Any) -> dict[str, Any]:
     """orjson's ``default``: a pydantic model as its fields, exactly as its JSON-mode dump
     would give them, or ``TypeError`` (orjson then raises, and the caller falls back)."""
-    kind = type(value)
-    count = _DIRECT.get(kind)
-    if count is None:
-        count = _DIRECT[kind] = len(kind.__pydantic_fields__) if _dumps_as_fields(kind) else 0
-    if count:
-        fields = value.__dict__
-        if len(fields) == count:  # nothing cached beside the fields
-            return fields
-    raise TypeError(f"not written directly: {kind.__name__}")
+    fields = _fields_of(value)
+    if fields is None:
+        raise TypeError(f"not written directly: {type(value).__name__}")
+    return fields
 
 
 def _dumps_as_fields(kind: type) -> bool:

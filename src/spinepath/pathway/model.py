@@ -147,8 +147,13 @@ class Pathway(_Out):
     def to_json(self) -> str:
         """The contract's JSON: keys sorted, stable across runs and hash seeds."""
         # No field of a pathway holds a float (tests/test_engine.py checks the schema).
-        return dumps_model(self)
+        # The builder shares alerts, stages and cautions between pathways: their text
+        # is kept (see jsontext.share).
+        return dumps_model(self, shared_items=SHARED_ITEMS)
 
+
+#: The pathway's list fields whose items the builder may share between pathways.
+SHARED_ITEMS = ("alerts", "stages", "cautions")
 
 #: The renderer a notebook shows a pathway with, set by the application that imports
 #: both layers (``spinepath.api``): a dependency handed down, not an upward import.
