@@ -33,6 +33,7 @@ freshly built pathways are equal, with the same JSON.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -89,6 +90,7 @@ def assess(case: Case, kb: KnowledgeBase | None = None) -> Pathway:
 
 
 _setattr = object.__setattr__
+_new = object.__new__  # what a pydantic model's ``__new__`` is
 
 
 def construct(model: type[M], values: dict[str, Any]) -> M:
@@ -101,7 +103,7 @@ def construct(model: type[M], values: dict[str, Any]) -> M:
     makes what ``model_construct`` makes, and that every model of every teaching
     case's pathway holds all its fields, in order.
     """
-    instance = model.__new__(model)
+    instance = _new(model)
     _setattr(instance, "__dict__", values)
     _setattr(instance, "__pydantic_fields_set__", set(values))
     _setattr(instance, "__pydantic_extra__", None)
@@ -140,6 +142,7 @@ class _RuleView:
     cap: tuple[tuple[str, ...], Verdict, int, str] | None
     alert: AlertNote | None
     caution: _CautionRule | None
+    heads: bool  # whether it has an alert or a caution (which may head the output)
     rationale: str  # on one line
     #: Each fact its decision needs, with why, on one line.
     missing: dict[str, str]
@@ -148,6 +151,7 @@ class _RuleView:
 def _rule_view(rule: Rule) -> _RuleView:
     then = rule.then
     cap = then.cap
+    alert = _alert_note(rule)
     caution = then.caution
     return _RuleView(
         rule=rule,
@@ -161,7 +165,7 @@ def _rule_view(rule: Rule) -> _RuleView:
             if cap
             else None
         ),
-        alert=_alert_note(rule),
+        alert=alert,
         caution=(
             _CautionRule(
                 id=caution.id,
@@ -172,6 +176,7 @@ def _rule_view(rule: Rule) -> _RuleView:
             if caution
             else None
         ),
+        heads=bool(alert or caution),
         rationale=_one_line(rule.rationale),
         missing={fact: _one_line(why) for fact, why in then.missing_facts.items()},
     )
@@ -234,9 +239,10 @@ class _View:
     stage_of: dict[str, str]  # treatment -> its stage
     treatment_names: dict[str, str]
     notes: dict[str, tuple[Any, ...]]  # stage -> its guideline notes
-    #: Option -> its evidence note's ``by_case`` entries, and the option's evidence for each
-    #: (when that entry is the first that holds) and then for none.
-    evidence: dict[str, tuple[tuple[CaseEvidence, ...], tuple[Evidence, ...]]]
+    #: Option -> a test of the case for each of its evidence note's ``by_case`` entries,
+    #: and the option's evidence for each (when that entry is the first that holds) and
+    #: then for none.
+    evidence: dict[str, tuple[tuple[Callable[[dict[str, Any]], bool], ...], tuple[Evidence, ...]]]
     #: The pathway's fields that depend only on the knowledge base.
     header: dict[str, str]
     #: Rule object id -> (the rule, its view); filled for the knowledge base's rules.
@@ -252,6 +258,25 @@ class _View:
         made = _rule_view(rule)  # a rule object from elsewhere: kept like the others
         self.rules[id(rule)] = (rule, made)
         return made
+
+
+def _evidence_test(entry: CaseEvidence) -> Callable[[dict[str, Any]], bool]:
+    """``entry.matches`` for a case's JSON-mode dump, as set lookups: each condition's
+    values as (type, value) pairs, since a value matches only in its own type (``True``
+    is not ``1``). A value that cannot be hashed leaves the entry to ``entry.matches``."""
+    try:
+        tests = tuple((c.subject, frozenset((type(v), v) for v in c.values)) for c in entry.when)
+    except TypeError:
+        return entry.matches
+
+    def holds(facts: dict[str, Any]) -> bool:
+        for subject, allowed in tests:
+            value = facts.get(subject)
+            if type(value) is list or (type(value), value) not in allowed:
+                return False  # a list (the red flags) equals no hashable value
+        return True
+
+    return holds
 
 
 _VIEWS: dict[int, tuple[KnowledgeBase, _View]] = {}
@@ -273,7 +298,7 @@ def _view(kb: KnowledgeBase) -> _View:
         },
         evidence={
             option: (
-                note.by_case,
+                tuple(map(_evidence_test, note.by_case)),
                 tuple(
                     construct(
                         Evidence,
@@ -310,23 +335,20 @@ def build_pathway(kb: KnowledgeBase, inference: Inference) -> Pathway:
     shared = view.shared
     if len(shared) > SHARED_LIMIT:
         shared.clear()
-    firings = inference.firings
-    rule_of = view.rule
-    rules = [rule_of(f.rule) for f in firings]
-    current = _current_stage(rules)
-    statuses = view.statuses.get(current)
-    if statuses is None:
-        statuses = view.statuses[current] = _statuses(view.stage_ids, current)
-    # The case's fields are flat (strings, numbers, booleans, a list of strings), so
-    # its JSON-mode dump is also what the evidence notes read; it is made once.
-    case = inference.case.model_dump(mode="json")
-
-    # Who spoke to each option (in firing order), the caps, and the rules that may head
-    # the output (an alert or a caution), in the order of the knowledge files.
+    known = view.rules
+    # One pass over the firings: who spoke to each option (in firing order), the caps,
+    # the rules that may head the output (an alert or a caution), the current stages
+    # concluded, the missing facts and the trace.
     spoken: dict[str, list[Any]] = {}
     caps: list[_RuleView] = []
     heads: list[_RuleView] = []
-    for rv in rules:
+    currents: list[str] = []
+    missing: list[tuple[_RuleView, Firing]] = []
+    trace: list[TraceStep] = []
+    for firing in inference.firings:
+        rule = firing.rule
+        found = known.get(id(rule))
+        rv = found[1] if found is not None and found[0] is rule else view.rule(rule)
         for option_id, _, rank in rv.options:
             entry = spoken.get(option_id)
             if entry is None:
@@ -338,19 +360,44 @@ def build_pathway(kb: KnowledgeBase, inference: Inference) -> Pathway:
                     entry[1] = rv
                 if rv.id not in entry[2]:
                     entry[2].append(rv.id)
+        if rv.current_stage:
+            currents.append(rv.current_stage)
         if rv.cap:
             caps.append(rv)
-        if rv.alert or rv.caution:
+        if rv.heads:
             heads.append(rv)
+        if rv.missing:
+            missing.append((rv, firing))
+        trace.append(
+            construct(
+                TraceStep,
+                {
+                    "rule": rv.id,
+                    "stage": rv.stage,
+                    # The firing's own, made for this firing alone and never changed.
+                    "matched": firing.matched,
+                    "concluded": firing.concluded,
+                },
+            )
+        )
+    current = _current_stage(currents)
+    statuses = view.statuses.get(current)
+    if statuses is None:
+        statuses = view.statuses[current] = _statuses(view.stage_ids, current)
     if len(heads) > 1:
-        heads.sort(key=_position)
-
+        heads.sort(key=_position)  # in the order of the knowledge files
     alerts = [rv.alert for rv in heads if rv.alert]
     if len(alerts) > 1:
         alerts.sort(key=_alert_rank)
+    # The case's fields are flat (strings, numbers, booleans, a list of strings), so
+    # its JSON-mode dump is also what the evidence notes read; it is made once.
+    case = _case_data(inference.case)
     cautions = _cautions(view, heads, spoken)
-    options = _options(view, spoken, caps, statuses, case, cautions)
-    stages = _stages(view, statuses, options)
+    caution_of: dict[str, tuple[str, ...]] = {}  # option -> the cautions that concern it
+    for note in cautions:
+        for option_id in note.concerns:
+            caution_of[option_id] = (*caution_of.get(option_id, ()), note.id)
+    options = _options(view, spoken, caps, statuses, case, caution_of)
     return construct(
         Pathway,
         {
@@ -360,24 +407,35 @@ def build_pathway(kb: KnowledgeBase, inference: Inference) -> Pathway:
             "alerts": alerts,
             "headline": _headline(alerts, heads, view.stage_names[current]),
             "current_stage": current,
-            "stages": stages,
+            "stages": _stages(view, statuses, options),
             "cautions": cautions,
-            "missing_facts": _missing_facts(firings, rules),
-            "trace": [
-                construct(
-                    TraceStep,
-                    {
-                        "rule": rv.id,
-                        "stage": rv.stage,
-                        # The firing's own, made for this firing alone and never changed.
-                        "matched": f.matched,
-                        "concluded": f.concluded,
-                    },
-                )
-                for f, rv in zip(firings, rules, strict=True)
-            ],
+            "missing_facts": _missing_facts(missing) if missing else [],
+            "trace": trace,
         },
     )
+
+
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _case_data(case: Case) -> dict[str, Any]:
+    """``case.model_dump(mode="json")``: the case's fields, which a validated case holds
+    as text, whole numbers, booleans, ``None`` and a list of text (the red flags), so
+    the dump is a copy. Anything else is left to pydantic."""
+    fields = dict(case.__dict__)
+    if len(fields) != _CASE_FIELD_COUNT:
+        return case.model_dump(mode="json")
+    for key, value in fields.items():
+        kind = type(value)
+        if kind not in _SCALARS:
+            if kind is list and all(type(item) is str for item in value):
+                fields[key] = list(value)
+            else:
+                return case.model_dump(mode="json")
+    return fields
+
+
+_CASE_FIELD_COUNT = len(Case.model_fields)
 
 
 def _position(rv: _RuleView) -> int:
@@ -388,8 +446,7 @@ def _alert_rank(alert: AlertNote) -> int:
     return _ALERT_RANK[alert.level]
 
 
-def _current_stage(rules: list[_RuleView]) -> str:
-    stages = [rv.current_stage for rv in rules if rv.current_stage]
+def _current_stage(stages: list[str]) -> str:
     if len(stages) != 1:
         raise EngineError(
             f"the rules concluded {len(stages)} current stages ({', '.join(stages) or 'none'}); "
@@ -451,7 +508,7 @@ def _options(
     caps: list[_RuleView],
     statuses: dict[str, StageStatus],
     facts: dict[str, object],
-    cautions: list[CautionNote],
+    caution_of: dict[str, tuple[str, ...]],
 ) -> dict[str, Option]:
     """Each option some rule spoke to, by id, in the order they were first spoken to."""
     stage_of = view.stage_of
@@ -472,10 +529,10 @@ def _options(
         entries, evidence_of = view.evidence[option_id]
         which = len(entries)
         for i, entry in enumerate(entries):
-            if entry.matches(facts):
+            if entry(facts):
                 which = i
                 break
-        caution_ids = tuple(c.id for c in cautions if option_id in c.concerns)
+        caution_ids = caution_of.get(option_id, ())
         # Everything the option's fields depend on (the verdict reached follows from
         # the deciding rule and the caps).
         key = (option_id, rv, capped_by, held, tuple(rule_ids), which, caution_ids)
@@ -571,19 +628,17 @@ def _headline(alerts: list[AlertNote], heads: list[_RuleView], current_name: str
     return f"Current stage: {current_name}"
 
 
-def _missing_facts(firings: list[Firing], rules: list[_RuleView]) -> list[MissingFact]:
+def _missing_facts(missing: list[tuple[_RuleView, Firing]]) -> list[MissingFact]:
+    """The facts the case leaves open that some firing's decision needs, in the case's
+    key order; ``missing``: the firings of rules that list such facts."""
     whys: dict[str, dict[str, None]] = {}
     by: dict[str, dict[str, None]] = {}
-    for firing, rv in zip(firings, rules, strict=True):
-        if not rv.missing:
-            continue
+    for rv, firing in missing:
         for conclusion in firing.concluded:
             fact = conclusion.get("missing_fact")
             if fact:
                 whys.setdefault(fact, {})[rv.missing[fact]] = None
                 by.setdefault(fact, {})[rv.id] = None
-    if not whys:
-        return []
     return [
         construct(
             MissingFact, {"fact": fact, "why": "; ".join(whys[fact]), "rules": list(by[fact])}
