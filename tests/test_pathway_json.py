@@ -140,7 +140,7 @@ def test_kept_text_at_any_level_is_what_the_encoder_writes_there(
     import orjson
 
     stage = build.assess(_teaching_cases()[0], kb).stages[0]
-    kept = jsontext._kept(stage, level)
+    kept = jsontext._items([stage], level)[0]
     assert isinstance(kept, orjson.Fragment)
     document: Any = stage.model_dump(mode="json")
     inner: Any = kept

@@ -149,11 +149,12 @@ class Pathway(_Out):
         # No field of a pathway holds a float (tests/test_engine.py checks the schema).
         # The builder shares alerts, stages and cautions between pathways: their text
         # is kept (see jsontext.share).
-        return dumps_model(self, shared_items=SHARED_ITEMS)
+        return dumps_model(self, items=MODEL_LISTS)
 
 
-#: The pathway's list fields whose items the builder may share between pathways.
-SHARED_ITEMS = ("alerts", "stages", "cautions")
+#: The pathway's list fields whose items are models (the builder shares alerts, stages and
+#: cautions between pathways).
+MODEL_LISTS = ("alerts", "stages", "cautions", "missing_facts", "trace")
 
 #: The renderer a notebook shows a pathway with, set by the application that imports
 #: both layers (``spinepath.api``): a dependency handed down, not an upward import.
