@@ -9,6 +9,7 @@ must be the documented format written by the standard library.
 
 from __future__ import annotations
 
+import json
 import random
 import typing
 from typing import Any
@@ -24,7 +25,7 @@ from spinepath.errors import SpinepathError
 from spinepath.kb.model import KnowledgeBase
 from spinepath.kb.teaching import load_teaching_cases
 from spinepath.pathway import build
-from spinepath.pathway.model import Pathway
+from spinepath.pathway.model import MODEL_LISTS, Pathway
 from tests.helpers import KNOWLEDGE
 from tests.test_properties import case_dicts
 
@@ -168,3 +169,28 @@ def test_engine_errors_still_name_the_current_stages(kb: KnowledgeBase) -> None:
     inference.firings = [f for f in inference.firings if not f.rule.then.current_stage]
     with pytest.raises(build.EngineError, match="0 current stages"):
         build.build_pathway(kb, inference)
+
+
+def _reference_line(pathway: Pathway, where: str) -> str:
+    """``batch --full``'s line as it was always written: pydantic's dump, then json."""
+    data = {"record": where, **pathway.model_dump(mode="json")}
+    return json.dumps(data, sort_keys=True, ensure_ascii=False)
+
+
+def test_batch_lines_are_what_json_writes_from_the_dump(kb: KnowledgeBase) -> None:
+    cases = _teaching_cases() + _random_cases(150, seed=6)
+    cases.append(validate_case({"onset": "chronic", "label": '"quoted" é\n\x00 \u2028'}))
+    for _ in range(2):  # the second time, from the kept one-line text
+        for number, case in enumerate(cases, start=1):
+            pathway = build.assess(case, kb)
+            where = f"line {number}"
+            written = jsontext.dumps_model_line(pathway, items=MODEL_LISTS, extra={"record": where})
+            assert written == _reference_line(pathway, where), case
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case_dicts())
+def test_any_case_writes_the_batch_line_json_writes(data: dict[str, Any]) -> None:
+    pathway = build.assess(validate_case(data), build.load_knowledge())
+    written = jsontext.dumps_model_line(pathway, items=MODEL_LISTS, extra={"record": "x"})
+    assert written == _reference_line(pathway, "x")

@@ -114,6 +114,8 @@ def assess_record(record: Record) -> Result:
     """Assess one record (in a worker); a bad record is problems, never an exception."""
     from spinepath import api
     from spinepath.errors import SpinepathError
+    from spinepath.jsontext import dumps_model_line
+    from spinepath.pathway.model import MODEL_LISTS
 
     kb = _settings["kb"]
     source = str(record.path) if record.path else record.where
@@ -128,8 +130,14 @@ def assess_record(record: Record) -> Result:
         # A JSON Lines record is one line: its own "line 1, " says nothing.
         problems = [p.removeprefix(f"{source}: ").removeprefix("line 1, ") for p in error.problems]
         return Result(record.key, record.where, None, tuple(problems))
-    data = pathway.model_dump(mode="json") if _settings["full"] else summary(pathway)
-    line = json.dumps({"record": record.where, **data}, sort_keys=True, ensure_ascii=False)
+    if _settings["full"]:
+        # What json.dumps({"record": ..., **pathway.model_dump(mode="json")},
+        # sort_keys=True, ensure_ascii=False) writes, from the pathway's fast JSON.
+        line = dumps_model_line(pathway, items=MODEL_LISTS, extra={"record": record.where})
+    else:
+        line = json.dumps(
+            {"record": record.where, **summary(pathway)}, sort_keys=True, ensure_ascii=False
+        )
     report = None
     if _settings["reports"]:
         from spinepath.render.html import render_report

@@ -64,7 +64,9 @@ def _plain(data: Any) -> bool:
     return True
 
 
-def dumps_model(model: Any, *, items: tuple[str, ...] = ()) -> str:
+def dumps_model(
+    model: Any, *, items: tuple[str, ...] = (), extra: dict[str, Any] | None = None
+) -> str:
     """``dumps(model.model_dump(mode="json"), plain=True)``, the same text, faster.
 
     orjson walks the model itself: each pydantic model it meets is handed over
@@ -78,19 +80,93 @@ def dumps_model(model: Any, *, items: tuple[str, ...] = ()) -> str:
     ``items`` names list fields of ``model`` whose items are models: each is
     written from its kept text if it is marked with :func:`share`, else handed
     to orjson as its fields directly (saving orjson a call back per item).
+    ``extra`` adds fields beside the model's.
     """
+    text = _encoded(model, items, extra)
+    if text is None:
+        return standard_dumps({**model.model_dump(mode="json"), **(extra or {})})
+    return text.decode()
+
+
+def dumps_model_line(
+    model: Any, *, items: tuple[str, ...] = (), extra: dict[str, Any] | None = None
+) -> str:
+    """``model`` (and ``extra``) on one line: exactly what ``json.dumps(data,
+    sort_keys=True, ensure_ascii=False)`` writes for ``data``, the model's JSON-mode
+    dump with ``extra`` beside it (the format of ``spinepath batch --full``).
+
+    The standard library's C encoder writes it without a dump: the top-level fields one
+    by one (in key order, as ``sort_keys`` would), models as their fields (as
+    :func:`dumps_model` hands them to orjson) and the shared items of the ``items``
+    lists from their kept one-line text. Anything else goes the old way: pydantic's
+    dump, then ``json.dumps``.
+    """
+    fields = _fields_of(model)
+    if fields is not None:
+        values = {**fields, **(extra or {})}
+        encode = _line_encoder().encode
+        try:
+            parts = []
+            for key in sorted(values):
+                value = values[key]
+                text = _line_of_items(value) if key in items else encode(value)
+                parts.append(f"{encode(key)}: {text}")
+            return "{" + ", ".join(parts) + "}"
+        except (TypeError, ValueError):
+            pass  # a model not written as its fields, a key that is not a string...
+    data = {**model.model_dump(mode="json"), **(extra or {})}
+    return json.dumps(data, sort_keys=True, ensure_ascii=False)
+
+
+def _line_of_items(values: list[Any]) -> str:
+    """A list of models on one line, shared ones from their kept text."""
+    encode = _line_encoder().encode
+    kept = [_SHARED.get(id(value)) for value in values]
+    if not any(kept):
+        return encode(values)  # one call for the lot (the trace)
+    texts = []
+    for value, found in zip(values, kept, strict=True):
+        if found is None or found[0] is not value:
+            texts.append(encode(value))
+            continue
+        text = found[1].get("line")
+        if text is None:
+            text = found[1]["line"] = encode(value)
+        texts.append(text)
+    return "[" + ", ".join(texts) + "]"
+
+
+_LINE: list[json.JSONEncoder] = []
+
+
+def _line_encoder() -> json.JSONEncoder:
+    """``json.dumps(..., sort_keys=True, ensure_ascii=False)``'s encoder, which writes a
+    model it meets as its fields (or raises ``TypeError``)."""
+    if not _LINE:
+        _LINE.append(json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=_model_fields))
+    return _LINE[0]
+
+
+def _encoded(model: Any, items: tuple[str, ...], extra: dict[str, Any] | None) -> bytes | None:
+    """The documented format of ``model`` (and ``extra``) as UTF-8 written by orjson, or
+    ``None`` when the standard library must write it (see :func:`dumps_model`)."""
     import orjson
 
+    direct = (items or extra) and _fields_of(model) is not None
+    if extra and not direct:
+        return None
+    value = model
+    if direct:
+        value = dict(model.__dict__)
+        for name in items:
+            value[name] = _items(value[name], 2)
+        if extra:
+            value.update(extra)
     try:
-        value = model
-        if items and _fields_of(model) is not None:
-            value = dict(model.__dict__)
-            for name in items:
-                value[name] = _items(value[name], 2)
         options = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
-        return orjson.dumps(value, default=_model_fields, option=options).decode()
-    except (orjson.JSONEncodeError, UnicodeDecodeError):
-        return standard_dumps(model.model_dump(mode="json"))
+        return orjson.dumps(value, default=_model_fields, option=options)
+    except orjson.JSONEncodeError:
+        return None
 
 
 # -- models shared between documents ----------------------------------------------------
@@ -105,7 +181,7 @@ def dumps_model(model: Any, *, items: tuple[str, ...] = ()) -> str:
 
 #: id of a shared model -> (the model, its text by indentation level). The model is held
 #: here, so its id cannot be reused while the entry exists.
-_SHARED: dict[int, tuple[Any, dict[int, Any]]] = {}
+_SHARED: dict[int, tuple[Any, dict[int | str, Any]]] = {}
 
 
 def share(model: Any) -> None:
@@ -141,7 +217,7 @@ def _items(values: list[Any], level: int) -> list[Any]:
     return written
 
 
-def _kept(found: tuple[Any, dict[int, Any]], level: int) -> Any:
+def _kept(found: tuple[Any, dict[int | str, Any]], level: int) -> Any:
     """A shared model's kept text at an indentation ``level`` (made on first use), or the
     model itself when orjson cannot write it; ``found``: its entry in ``_SHARED``."""
     model, texts = found
