@@ -593,7 +593,10 @@ def _stages(
         shown = [options[t] for t in view.treatments[stage_id] if t in options]
         key = (stage_id, status, *map(id, shown))
         stage = made.get(key)
-        if stage is None:
+        # The options are the shared ones, so their ids are the key; the check that
+        # they are the very same objects covers an id reused by a later generation
+        # (another thread may let the shared models go between making and finding).
+        if stage is None or any(a is not b for a, b in zip(stage.options, shown, strict=True)):
             stage = made[key] = construct(
                 StageResult,
                 {
