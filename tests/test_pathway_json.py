@@ -25,7 +25,7 @@ from spinepath.errors import SpinepathError
 from spinepath.kb.model import KnowledgeBase
 from spinepath.kb.teaching import load_teaching_cases
 from spinepath.pathway import build
-from spinepath.pathway.model import MODEL_LISTS, Pathway
+from spinepath.pathway.model import Pathway
 from tests.helpers import KNOWLEDGE
 from tests.test_properties import case_dicts
 
@@ -184,7 +184,7 @@ def test_batch_lines_are_what_json_writes_from_the_dump(kb: KnowledgeBase) -> No
         for number, case in enumerate(cases, start=1):
             pathway = build.assess(case, kb)
             where = f"line {number}"
-            written = jsontext.dumps_model_line(pathway, items=MODEL_LISTS, extra={"record": where})
+            written = pathway.to_json_line(record=where)
             assert written == _reference_line(pathway, where), case
 
 
@@ -192,5 +192,5 @@ def test_batch_lines_are_what_json_writes_from_the_dump(kb: KnowledgeBase) -> No
 @given(case_dicts())
 def test_any_case_writes_the_batch_line_json_writes(data: dict[str, Any]) -> None:
     pathway = build.assess(validate_case(data), build.load_knowledge())
-    written = jsontext.dumps_model_line(pathway, items=MODEL_LISTS, extra={"record": "x"})
+    written = pathway.to_json_line(record="x")
     assert written == _reference_line(pathway, "x")

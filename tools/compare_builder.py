@@ -51,11 +51,9 @@ def main() -> int:
 
     from spinepath.case.loading import validate_case
     from spinepath.engine.runner import engine_for
-    from spinepath.jsontext import dumps_model_line
     from spinepath.kb.loading import knowledge_dir, load_knowledge
     from spinepath.kb.teaching import load_teaching_cases
     from spinepath.pathway.build import build_pathway
-    from spinepath.pathway.model import MODEL_LISTS
 
     kb = load_knowledge()
     cases = [validate_case(t.case) for t in load_teaching_cases(knowledge_dir() / "cases")]
@@ -82,7 +80,7 @@ def main() -> int:
         ),
         "batch --full line": (
             old_line,
-            lambda i: dumps_model_line(pathways[i], items=MODEL_LISTS, extra={"record": "line 1"}),
+            lambda i: pathways[i].to_json_line(record="line 1"),
         ),
     }
     for name, (old, new) in pairs.items():

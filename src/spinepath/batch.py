@@ -114,8 +114,6 @@ def assess_record(record: Record) -> Result:
     """Assess one record (in a worker); a bad record is problems, never an exception."""
     from spinepath import api
     from spinepath.errors import SpinepathError
-    from spinepath.jsontext import dumps_model_line
-    from spinepath.pathway.model import MODEL_LISTS
 
     kb = _settings["kb"]
     source = str(record.path) if record.path else record.where
@@ -133,7 +131,7 @@ def assess_record(record: Record) -> Result:
     if _settings["full"]:
         # What json.dumps({"record": ..., **pathway.model_dump(mode="json")},
         # sort_keys=True, ensure_ascii=False) writes, from the pathway's fast JSON.
-        line = dumps_model_line(pathway, items=MODEL_LISTS, extra={"record": record.where})
+        line = pathway.to_json_line(record=record.where)
     else:
         line = json.dumps(
             {"record": record.where, **summary(pathway)}, sort_keys=True, ensure_ascii=False
