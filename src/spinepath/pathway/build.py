@@ -368,18 +368,24 @@ def build_pathway(kb: KnowledgeBase, inference: Inference) -> Pathway:
             heads.append(rv)
         if rv.missing:
             missing.append((rv, firing))
-        trace.append(
-            construct(
-                TraceStep,
-                {
-                    "rule": rv.id,
-                    "stage": rv.stage,
-                    # The firing's own, made for this firing alone and never changed.
-                    "matched": firing.matched,
-                    "concluded": firing.concluded,
-                },
-            )
+        # ``construct(TraceStep, ...)`` written out: a model per firing, the bulk of
+        # what is left per case. ``matched`` and ``concluded`` are the firing's own,
+        # made for this firing alone and never changed.
+        step = _new(TraceStep)
+        _setattr(
+            step,
+            "__dict__",
+            {
+                "rule": rv.id,
+                "stage": rv.stage,
+                "matched": firing.matched,
+                "concluded": firing.concluded,
+            },
         )
+        _setattr(step, "__pydantic_fields_set__", set(_TRACE_FIELDS))
+        _setattr(step, "__pydantic_extra__", None)
+        _setattr(step, "__pydantic_private__", None)
+        trace.append(step)
     current = _current_stage(currents)
     statuses = view.statuses.get(current)
     if statuses is None:
@@ -415,6 +421,7 @@ def build_pathway(kb: KnowledgeBase, inference: Inference) -> Pathway:
     )
 
 
+_TRACE_FIELDS = tuple(TraceStep.model_fields)
 _SCALARS = frozenset({str, int, bool, type(None)})
 
 
