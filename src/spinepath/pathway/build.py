@@ -49,6 +49,7 @@ from spinepath.kb.model import (
     OFFERED,
     VERDICTS_BY_CAUTION,
     CaseEvidence,
+    EvidenceNote,
     KnowledgeBase,
     Rule,
     Verdict,
@@ -239,13 +240,15 @@ class _View:
     stage_of: dict[str, str]  # treatment -> its stage
     treatment_names: dict[str, str]
     notes: dict[str, tuple[Any, ...]]  # stage -> its guideline notes
+    evidence_notes: dict[str, EvidenceNote]
     #: Option -> a test of the case for each of its evidence note's ``by_case`` entries,
     #: and the option's evidence for each (when that entry is the first that holds) and
-    #: then for none.
+    #: then for none (filled on first use, as are ``rules`` and ``statuses``: a single
+    #: assessment, at a cold start, needs only a few).
     evidence: dict[str, tuple[tuple[Callable[[dict[str, Any]], bool], ...], tuple[Evidence, ...]]]
     #: The pathway's fields that depend only on the knowledge base.
     header: dict[str, str]
-    #: Rule object id -> (the rule, its view); filled for the knowledge base's rules.
+    #: Rule object id -> (the rule, its view).
     rules: dict[int, tuple[Rule, _RuleView]]
     #: Current stage -> the status of each stage shown (filled on first use).
     statuses: dict[str, dict[str, StageStatus]]
@@ -255,8 +258,33 @@ class _View:
         found = self.rules.get(id(rule))
         if found is not None and found[0] is rule:
             return found[1]
-        made = _rule_view(rule)  # a rule object from elsewhere: kept like the others
+        made = _rule_view(rule)
         self.rules[id(rule)] = (rule, made)
+        return made
+
+    def evidence_of(
+        self, option: str
+    ) -> tuple[tuple[Callable[[dict[str, Any]], bool], ...], tuple[Evidence, ...]]:
+        found = self.evidence.get(option)
+        if found is not None:
+            return found
+        note = self.evidence_notes[option]
+        made = self.evidence[option] = (
+            tuple(map(_evidence_test, note.by_case)),
+            tuple(
+                construct(
+                    Evidence,
+                    {
+                        "concordance": shown.concordance,
+                        "marker": shown.marker,
+                        "seed_evidence_level": note.seed_evidence_level,
+                        "seed_position": note.seed_position,
+                        "guideline_position": shown.guideline_position,
+                    },
+                )
+                for shown in (*note.by_case, note)
+            ),
+        )
         return made
 
 
@@ -296,25 +324,8 @@ def _view(kb: KnowledgeBase) -> _View:
             stage.id: tuple(n for n in kb.guideline_notes if n.stage == stage.id)
             for stage in kb.stages
         },
-        evidence={
-            option: (
-                tuple(map(_evidence_test, note.by_case)),
-                tuple(
-                    construct(
-                        Evidence,
-                        {
-                            "concordance": shown.concordance,
-                            "marker": shown.marker,
-                            "seed_evidence_level": note.seed_evidence_level,
-                            "seed_position": note.seed_position,
-                            "guideline_position": shown.guideline_position,
-                        },
-                    )
-                    for shown in (*note.by_case, note)
-                ),
-            )
-            for option, note in kb.evidence.items()
-        },
+        evidence_notes=kb.evidence,
+        evidence={},
         header={
             "spinepath_version": __version__,
             "knowledge_version": kb.meta.version,
@@ -322,7 +333,7 @@ def _view(kb: KnowledgeBase) -> _View:
             "disclaimer": kb.meta.disclaimer,  # folded once, by the loader
             "review_status": kb.meta.review_status(),
         },
-        rules={id(rule): (rule, _rule_view(rule)) for rule in kb.rules},
+        rules={},
         statuses={},
         shared=_Shared(),
     )
@@ -533,7 +544,8 @@ def _options(
         reached = VERDICTS_BY_CAUTION[rank]
         status = statuses.get(stage)
         held = status if reached == "recommended" and status in HELD_NOTES else None
-        entries, evidence_of = view.evidence[option_id]
+        found = view.evidence.get(option_id)
+        entries, evidence_of = found if found is not None else view.evidence_of(option_id)
         which = len(entries)
         for i, entry in enumerate(entries):
             if entry(facts):
