@@ -128,8 +128,14 @@ def assess_record(record: Record) -> Result:
         # A JSON Lines record is one line: its own "line 1, " says nothing.
         problems = [p.removeprefix(f"{source}: ").removeprefix("line 1, ") for p in error.problems]
         return Result(record.key, record.where, None, tuple(problems))
-    data = pathway.model_dump(mode="json") if _settings["full"] else summary(pathway)
-    line = json.dumps({"record": record.where, **data}, sort_keys=True, ensure_ascii=False)
+    if _settings["full"]:
+        # What json.dumps({"record": ..., **pathway.model_dump(mode="json")},
+        # sort_keys=True, ensure_ascii=False) writes, from the pathway's fast JSON.
+        line = pathway.to_json_line(record=record.where)
+    else:
+        line = json.dumps(
+            {"record": record.where, **summary(pathway)}, sort_keys=True, ensure_ascii=False
+        )
     report = None
     if _settings["reports"]:
         from spinepath.render.html import render_report

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from spinepath.jsontext import dumps_model
+from spinepath.jsontext import dumps_model, dumps_model_line
 from spinepath.kb.model import (
     AlertLevel,
     Concordance,
@@ -147,8 +147,20 @@ class Pathway(_Out):
     def to_json(self) -> str:
         """The contract's JSON: keys sorted, stable across runs and hash seeds."""
         # No field of a pathway holds a float (tests/test_engine.py checks the schema).
-        return dumps_model(self)
+        # The builder shares alerts, stages and cautions between pathways: their text
+        # is kept (see jsontext.share).
+        return dumps_model(self, items=MODEL_LISTS)
 
+    def to_json_line(self, **extra: str) -> str:
+        """The pathway with ``extra`` fields beside its own, on one line: exactly
+        ``json.dumps({**self.model_dump(mode="json"), **extra}, sort_keys=True,
+        ensure_ascii=False)`` (a line of ``spinepath batch --full``)."""
+        return dumps_model_line(self, items=MODEL_LISTS, extra=extra)
+
+
+#: The pathway's list fields whose items are models (the builder shares alerts, stages and
+#: cautions between pathways).
+MODEL_LISTS = ("alerts", "stages", "cautions", "missing_facts", "trace")
 
 #: The renderer a notebook shows a pathway with, set by the application that imports
 #: both layers (``spinepath.api``): a dependency handed down, not an upward import.
