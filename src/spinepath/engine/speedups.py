@@ -53,8 +53,10 @@ from __future__ import annotations
 
 import inspect
 import logging
+from bisect import bisect_left, insort_right
 from contextlib import suppress
 from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 from spinepath.engine.compat import experta_module
@@ -63,11 +65,17 @@ experta = experta_module()
 from experta import watchers  # noqa: E402 - after the compatibility shim
 from experta.activation import Activation  # noqa: E402
 from experta.agenda import Agenda  # noqa: E402
+from experta.engine import KnowledgeEngine  # noqa: E402
 from experta.factlist import FactList  # noqa: E402
 from experta.fieldconstraint import ORFC, L  # noqa: E402
 from experta.matchers import ReteMatcher  # noqa: E402
 from experta.matchers.rete.abstract import OneInputNode, TwoInputNode  # noqa: E402
-from experta.matchers.rete.check import FactCapture, FeatureCheck, TypeCheck  # noqa: E402
+from experta.matchers.rete.check import (  # noqa: E402
+    FactCapture,
+    FeatureCheck,
+    SameContextCheck,
+    TypeCheck,
+)
 from experta.matchers.rete.mixins import ChildNode, NoMemory  # noqa: E402
 from experta.matchers.rete.nodes import (  # noqa: E402
     ConflictSetNode,
@@ -80,6 +88,9 @@ from experta.matchers.rete.utils import prepare_rule  # noqa: E402
 from experta.strategies import DepthStrategy  # noqa: E402
 from experta.utils import freeze as _freeze  # noqa: E402
 
+#: An activation's agenda key, the one thing ``Activation.__lt__`` compares.
+_KEY = attrgetter("key")
+
 
 class RuleOrderStrategy(DepthStrategy):
     """Agenda order by salience alone (each rule has its own), then by the facts matched.
@@ -89,7 +100,30 @@ class RuleOrderStrategy(DepthStrategy):
     """
 
     def get_key(self, activation: Any) -> Any:
-        return (activation.rule.salience, sorted(f["__factid__"] for f in activation.facts))
+        return (activation.rule.salience, sorted([f["__factid__"] for f in activation.facts]))
+
+    def _update_agenda(self, agenda: Any, added: Any, removed: Any) -> None:
+        """``DepthStrategy._update_agenda``, step for step, with the bisection comparing
+        the activations' keys directly (``Activation.__lt__`` compares exactly those)
+        instead of calling ``__lt__`` in Python at every step."""
+        activations = agenda.activations
+        get_key = self.get_key
+        for act in removed:
+            act.key = get_key(act)
+            idx = bisect_left(activations, act.key, key=_KEY)
+            for o in (0, 1, -1):
+                try:
+                    if activations[idx + o] == act:
+                        del activations[idx + o]
+                    else:
+                        continue
+                except IndexError:
+                    pass
+                else:
+                    break
+        for act in added:
+            act.key = get_key(act)
+            insort_right(activations, act, key=_KEY)
 
 
 class FastMatcher(ReteMatcher):
@@ -180,6 +214,34 @@ class FastMatcher(ReteMatcher):
                 # What BusNode.add does (without re-checking the token's types),
                 # through the alpha network's dispatch (see _alpha_dispatch).
                 alpha(_token(_VALID, {added}, {}), added)
+        return self._collect()
+
+    def pending(self, facts: Any) -> tuple[list[Any], list[Any]]:
+        """``self.changes(*facts.changes)``: the facts declared and retracted since the
+        last call sent through the network, and the activations they made or removed
+        (the fact list's two lists are replaced only when they hold something)."""
+        removing = facts.removed
+        if removing:
+            facts.removed = []
+            for deleted in removing:
+                self.root_node.remove(deleted)
+        adding = facts.added
+        if adding:
+            facts.added = []
+            alpha = self._alpha
+            for added in adding:
+                alpha(_token(_VALID, {added}, {}), added)
+        if not self._dirty:
+            return [], []
+        return self._collect()
+
+    def holds_anything(self) -> bool:
+        """Whether any memory of the network may hold something, or any activation wait."""
+        return bool(self._touched or self._dirty or self._other_memory_nodes)
+
+    def _collect(self) -> tuple[list[Any], list[Any]]:
+        """The activations added and removed in the conflict-set nodes since the last
+        poll, asked in experta's node order."""
         added: list[Any] = []
         removed: list[Any] = []
         if self._dirty:
@@ -383,15 +445,43 @@ def _info(token: Any) -> Any:
     return _new_tuple(TokenInfo, (frozenset(token[1]), frozenset(token[2].items())))
 
 
+def _context_test(node: Any) -> Any:
+    """``test(left, right)``: the node's matcher on a left and a right context, each
+    given as a dictionary or as the frozen items a memory keeps.
+
+    For experta's ``SameContextCheck`` with an empty right context (a fact matched
+    by literals alone, such as ``Established(name=...)``, binds nothing), the test
+    is answered here: upstream's loop then only raises on a negated key in the
+    left context, and otherwise returns ``True``. Any other test is the node's
+    own matcher on dictionaries, as upstream calls it.
+    """
+    matcher = node.matcher
+    same = type(matcher) is SameContextCheck
+
+    def test(left: Any, right: Any) -> Any:
+        if same and not right:
+            for key in left if type(left) is dict else [k for k, _ in left]:
+                if key[0] is False:
+                    raise RuntimeError(f'Negated value "{key[1]}" present before capture.')
+            return True
+        return matcher(
+            left if type(left) is dict else dict(left),
+            right if type(right) is dict else dict(right),
+        )
+
+    return test
+
+
 def _join(node: Any, touched: dict[Any, None]) -> tuple[Any, Any]:
     """``OrdinaryMatchNode._activate_left`` and ``_activate_right``, as upstream.
 
     The same memories (lists of ``to_info()``), the same test (the node's own
-    matcher) and the same joined tokens; without the validation in
-    ``Token.__new__`` of facts and contexts built from valid ones, and without
-    formatting the MATCH watcher's arguments when it is off.
+    matcher, see :func:`_context_test`) and the same joined tokens; without the
+    validation in ``Token.__new__`` of facts and contexts built from valid ones,
+    and without formatting the MATCH watcher's arguments when it is off.
     """
-    matcher, children = node.matcher, node.children
+    children = node.children
+    test = _context_test(node)
 
     def activation(token: Any, branch_memory: Any, matching_memory: Any, is_left: bool) -> None:
         touched[node] = None  # its memory changes: the next reset wipes it
@@ -400,15 +490,19 @@ def _join(node: Any, touched: dict[Any, None]) -> tuple[Any, Any]:
         else:
             with suppress(ValueError):
                 branch_memory.remove(_info(token))
+        if not matching_memory:
+            return
         tag, data, context = token
-        for other_data, other_context in matching_memory:
-            other_context = dict(other_context)
-            match = matcher(context, other_context) if is_left else matcher(other_context, context)
+        for other_data, other_items in matching_memory:
+            match = test(context, other_items) if is_left else test(other_items, context)
             if match:
                 if _MATCH.isEnabledFor(logging.INFO):  # pragma: no cover - debugging aid
-                    _MATCH.info("%s (%s | %s) = True", type(node).__name__, context, other_context)
+                    _MATCH.info(
+                        "%s (%s | %s) = True", type(node).__name__, context, dict(other_items)
+                    )
                 newcontext = {k: v for k, v in context.items() if isinstance(k, str)}
-                for k, v in other_context.items():
+                # Upstream iterates ``dict(other_items)``: the same items, in the same order.
+                for k, v in other_items:
                     if not isinstance(k, tuple):  # negated values are not needed any further
                         newcontext[k] = v
                 joined = _token(tag, data | other_data, newcontext)
@@ -427,7 +521,8 @@ def _join(node: Any, touched: dict[Any, None]) -> tuple[Any, Any]:
 def _negation(node: Any, touched: dict[Any, None]) -> tuple[Any, Any]:
     """``NotNode._activate_left`` and ``_activate_right``, as upstream (the same memories,
     counts and tokens), without re-checking the types of the tokens it makes."""
-    matcher, children = node.matcher, node.children
+    children = node.children
+    test = _context_test(node)
 
     def left(token: Any) -> None:
         touched[node] = None  # its memory changes: the next reset wipes it
@@ -443,7 +538,7 @@ def _negation(node: Any, touched: dict[Any, None]) -> tuple[Any, Any]:
         elif token[0] is _VALID:
             count = 0
             for _, right_context in node.right_memory:
-                if matcher(context, dict(right_context)):
+                if test(context, right_context):
                     count += 1
             if count == 0:
                 for child in children:
@@ -452,7 +547,7 @@ def _negation(node: Any, touched: dict[Any, None]) -> tuple[Any, Any]:
         else:
             count = 0
             for _, right_context in node.right_memory:
-                if matcher(context, dict(right_context)):
+                if test(context, right_context):
                     count += 1
                     break
             if count == 0:
@@ -471,7 +566,7 @@ def _negation(node: Any, touched: dict[Any, None]) -> tuple[Any, Any]:
         left_memory = node.left_memory
         context = token[2]
         for stored in left_memory:
-            if matcher(dict(stored.context), context):
+            if test(stored.context, context):
                 left_memory[stored] += inc
                 count = left_memory[stored]
                 if (count == 0 and inc == -1) or (count == 1 and inc == 1):
@@ -484,18 +579,24 @@ def _negation(node: Any, touched: dict[Any, None]) -> tuple[Any, Any]:
 
 
 class _Activation(Activation):
-    """experta's ``Activation``, hashed with its rule's hash taken once per node.
+    """experta's ``Activation``, with its hash worked out once, when it is made.
 
-    Upstream hashes ``(rule, frozenset(facts), frozenset(context.items()))``,
-    and a rule's hash walks all its patterns each time. Here the rule's part is
-    taken once, when the network is set up: equal activations have equal rules,
-    so they still hash alike (every activation of the engine is made here).
+    Upstream hashes ``(rule, frozenset(facts), frozenset(context.items()))`` at
+    every lookup, and a rule's hash walks all its patterns each time. Here the
+    rule's part is taken once per conflict-set node, and the rest from the
+    token information the activation is made of, whose frozensets keep their
+    hashes: equal activations have equal rules, facts and contexts, so they
+    still hash alike (every activation of the engine is made here, and none is
+    changed after it is made).
     """
 
-    rule_hash: int
+    _hash: int
 
     def __hash__(self) -> int:
-        return hash((self.rule_hash, frozenset(self.facts), frozenset(self.context.items())))
+        return self._hash
+
+
+_new_object = object.__new__
 
 
 def _conflict(node: Any, touched: dict[Any, None], dirty: dict[Any, None]) -> Any:
@@ -509,10 +610,18 @@ def _conflict(node: Any, touched: dict[Any, None], dirty: dict[Any, None]) -> An
         touched[node] = None  # its memory changes: the next reset wipes it
         dirty[node] = None  # it may have activations: the next poll asks it
         info = _info(token)
-        activation = _Activation(
-            rule, frozenset(info.data), {k: v for k, v in info.context if isinstance(k, str)}
+        data, items = info
+        context = {k: v for k, v in items if isinstance(k, str)}
+        # ``Activation(rule, data, context)``: the same attributes, set directly.
+        activation = _new_object(_Activation)
+        activation.rule = rule
+        activation.facts = set(data)
+        activation.key = None
+        activation.context = context
+        # ``frozenset(context.items())`` is ``items`` itself when every key is a string.
+        activation._hash = hash(
+            (rule_hash, data, items if len(context) == len(items) else frozenset(context.items()))
         )
-        activation.rule_hash = rule_hash
         if token[0] is _VALID:
             if info not in node.memory:
                 node.memory.add(info)
@@ -638,11 +747,46 @@ def trusted_fact(fact_class: Any, values: dict[str, Any]) -> Any:
     return fact
 
 
+#: Value types that are never conditional elements (experta's conditional elements
+#: are subclasses of ``tuple``, never ``tuple`` itself).
+_PLAIN_VALUES = frozenset({str, int, bool, type(None), tuple})
+
+
+def _has_field_constraints(fact: Any) -> bool:
+    """``fact.has_field_constraints()``: answered without a Python loop when every value
+    is of a type in :data:`_PLAIN_VALUES`, else asked of the fact."""
+    if all(map(_PLAIN_VALUES.__contains__, map(type, fact.values()))):
+        return False
+    return bool(fact.has_field_constraints())
+
+
+#: For each key set (fact class first): whether a key is a nested accessor (``a__b``),
+#: and whether a key is special (``__factid__``...).
+_KEYSETS: dict[tuple[Any, ...], tuple[bool, bool]] = {}
+
+
+def _keyset(fact: Any) -> tuple[bool, bool]:
+    """``(fact.has_nested_accessor(), any key special)``, functions of its keys alone,
+    answered once per key set."""
+    keys = (type(fact), *fact)
+    found = _KEYSETS.get(keys)
+    if found is None:
+        found = _KEYSETS[keys] = (
+            bool(fact.has_nested_accessor()),
+            any(experta.Fact.is_special(key) for key in fact),
+        )
+    return found
+
+
+_set_item = dict.__setitem__
+
+
 class FastFactList(FactList):
     """experta's ``FactList``, with the identity of a fact computed in one pass.
 
     ``_get_fact_id`` is upstream's: the fact's class and its items, leaving out
-    the special keys (``__factid__``...), with ``Fact.is_special`` inlined.
+    the special keys (``__factid__``...), with ``Fact.is_special`` inlined (and
+    not asked at all for a set of keys without a special one).
     ``declare`` is upstream's, step for step, except that a fact class without
     fields is not asked to validate them (``Fact.validate`` loops over the
     fields and does nothing else) and the FACTS watcher's message is formatted
@@ -655,13 +799,14 @@ class FastFactList(FactList):
         if fact.__fields__:
             fact.validate()
         fact_id = self._get_fact_id(fact)
-        if self.duplication or fact_id not in self.reference_counter:
+        counter = self.reference_counter
+        if self.duplication or fact_id not in counter:
             index = self.last_index
-            fact.__factid__ = index
+            _set_item(fact, "__factid__", index)  # the ``__factid__`` property's setter
             self[index] = fact
-            self.last_index += 1
+            self.last_index = index + 1
             self.added.append(fact)
-            self.reference_counter[fact_id] += 1
+            counter[fact_id] = counter[fact_id] + 1  # a Counter: 0 when missing
             if _FACTS.isEnabledFor(logging.INFO):  # pragma: no cover - debugging aid
                 _FACTS.info(" ==> %s: %r", fact, fact)
             return fact
@@ -669,6 +814,8 @@ class FastFactList(FactList):
 
     @staticmethod
     def _get_fact_id(fact: Any) -> frozenset[Any]:
+        if not _keyset(fact)[1]:
+            return frozenset([fact.__class__, *fact.items()])
         return frozenset(
             [fact.__class__]
             + [
@@ -679,18 +826,8 @@ class FastFactList(FactList):
         )
 
 
-#: Key sets already checked for experta's nested accessors (``a__b``), by fact class.
-_NESTED: dict[tuple[Any, ...], bool] = {}
-
-
-def _has_nested_accessor(fact: Any) -> bool:
-    """``fact.has_nested_accessor()``, a function of its keys alone, answered once per
-    key set."""
-    keys = (type(fact), *fact)
-    found = _NESTED.get(keys)
-    if found is None:
-        found = _NESTED[keys] = fact.has_nested_accessor()
-    return found
+#: experta's own ``DefFacts``: one ``InitialFact``, declared at every reset.
+_INITIAL_DEFFACTS = KnowledgeEngine.__dict__["_declare_initial_fact"]
 
 
 class CachingEngine(experta.KnowledgeEngine):
@@ -708,6 +845,8 @@ class CachingEngine(experta.KnowledgeEngine):
         return self._deffacts
 
     _deffact_calls: list[tuple[Any, set[str] | None]] | None = None
+    #: Whether a reset may restore the state the first one left (see ``reset``).
+    _restorable: bool | None = None
 
     def reset(self, **kwargs: Any) -> None:
         """experta's ``reset``, inspecting each ``DefFacts``' signature once, not every time.
@@ -715,10 +854,23 @@ class CachingEngine(experta.KnowledgeEngine):
         As upstream: a fresh agenda and fact list, the network's memories wiped,
         then the facts of every ``DefFacts`` declared (the ``InitialFact``), each
         ``DefFacts`` given the keyword arguments it names (all, if it takes ``**``).
+
+        When the only ``DefFacts`` is experta's own (one ``InitialFact``, no
+        arguments) and declaring it, the first time, changed no memory of the
+        network and made no activation, it cannot do either later (the same
+        fact meets the same tests): later resets declare a fresh
+        ``InitialFact`` into the fresh fact list, as upstream does, without
+        sending it through the network again.
         """
         self.agenda = Agenda()
         self.facts = FastFactList()
-        self.matcher.reset()
+        matcher = self.matcher
+        matcher.reset()
+        if self._restorable:
+            self.facts.declare(experta.InitialFact())  # fact 0, as upstream
+            self.facts.added = []  # what the network would take, and do nothing with
+            self.running = False
+            return
         if self._deffact_calls is None:
             calls = []
             for deffact in self.get_deffacts():
@@ -732,6 +884,14 @@ class CachingEngine(experta.KnowledgeEngine):
         ]
         self._KnowledgeEngine__declare(*chain.from_iterable(produced))
         self.running = False
+        if self._restorable is None:
+            self._restorable = (
+                self.get_deffacts() == [_INITIAL_DEFFACTS]
+                and isinstance(matcher, FastMatcher)
+                and not matcher.holds_anything()
+                and not self.agenda.activations
+                and len(self.facts) == 1
+            )
 
     def declare(self, *facts: Any) -> Any:
         """experta's ``declare`` (its warning, then ``__declare``), in one call."""
@@ -741,18 +901,25 @@ class CachingEngine(experta.KnowledgeEngine):
 
     def _KnowledgeEngine__declare(self, *facts: Any) -> Any:
         """experta's ``__declare`` (behind ``declare`` and ``reset``), the same checks and
-        steps, with the nested-accessor check answered once per set of keys."""
-        if any(f.has_field_constraints() for f in facts):
-            raise TypeError("Declared facts cannot contain conditional elements")
-        if any(_has_nested_accessor(f) for f in facts):
-            raise KeyError("Cannot declare facts containing double underscores as keys.")
-        last_inserted = None
+        steps, with the checks on keys answered once per set of keys."""
         for fact in facts:
-            last_inserted = self.facts.declare(fact)
+            if _has_field_constraints(fact):
+                raise TypeError("Declared facts cannot contain conditional elements")
+        for fact in facts:
+            if _keyset(fact)[0]:
+                raise KeyError("Cannot declare facts containing double underscores as keys.")
+        last_inserted = None
+        declare = self.facts.declare
+        for fact in facts:
+            last_inserted = declare(fact)
         if not self.running:
             added, removed = self.get_activations()
             self.strategy.update_agenda(self.agenda, added, removed)
         return last_inserted
+
+    def get_activations(self) -> tuple[list[Any], list[Any]]:
+        """``matcher.changes(*facts.changes)``, as upstream."""
+        return self.matcher.pending(self.facts)
 
     def run(self, steps: float = float("inf")) -> None:
         """experta's ``run`` loop, formatting watcher messages only when a watcher is on.
@@ -762,22 +929,29 @@ class CachingEngine(experta.KnowledgeEngine):
         """
         self.running = True
         execution = 0
-        agenda, strategy = self.agenda, self.strategy
+        agenda, strategy, matcher = self.agenda, self.strategy, self.matcher
         # The watchers are looked at once per run, not at every step.
         show_agenda = watchers.worth("AGENDA", "DEBUG")
         show_rules = watchers.RULES.isEnabledFor(logging.INFO)
+        # ``Strategy.update_agenda`` only logs (when ACTIVATIONS is on), then updates.
+        update = (
+            strategy.update_agenda
+            if watchers.worth("ACTIVATIONS", "INFO")
+            else strategy._update_agenda
+        )
+        activations = agenda.activations
         while steps > 0 and self.running:
-            added, removed = self.get_activations()
+            added, removed = matcher.pending(self.facts)  # ``self.get_activations()``
             if added or removed:  # upstream's update with nothing to update does nothing
-                strategy.update_agenda(agenda, added, removed)
+                update(agenda, added, removed)
             if show_agenda:  # pragma: no cover - debugging aid
                 for idx, act in enumerate(agenda.activations):
                     watchers.AGENDA.debug(
                         "%d: %r %r", idx, act.rule.__name__, ", ".join(str(f) for f in act.facts)
                     )
-            activation = agenda.get_next()
-            if activation is None:
+            if not activations:  # ``agenda.get_next()`` returns None
                 break
+            activation = activations.pop()
             steps -= 1
             execution += 1
             if show_rules:  # pragma: no cover - debugging aid
