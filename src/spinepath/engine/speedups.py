@@ -149,6 +149,8 @@ class FastMatcher(ReteMatcher):
         self._dirty: dict[Any, None] = {}
         every = _all_nodes(self.root_node)
         self._touched: dict[Any, None] = {}
+        #: For each binding name, the last token a capture received and the one it made.
+        self._captured: dict[str, tuple[Any, Any]] = {}
         replaced = (OrdinaryMatchNode, NotNode, ConflictSetNode)
         self._other_memory_nodes = [
             node for node in every if not isinstance(node, NoMemory) and type(node) not in replaced
@@ -158,7 +160,7 @@ class FastMatcher(ReteMatcher):
             if kind is FeatureTesterNode and _plain_literal(node.matcher):
                 node._activate = _literal_test(node)
             elif kind is FeatureTesterNode and isinstance(node.matcher, FactCapture):
-                node._activate = _capture(node)
+                node._activate = _capture(node, self._captured)
             elif kind is OrdinaryMatchNode:
                 node._activate_left, node._activate_right = _join(node, self._touched)
             elif kind is NotNode:
@@ -264,8 +266,20 @@ class FastMatcher(ReteMatcher):
         # those can hold anything: the others still have the empty memories of the
         # last reset. Nodes of any other kind are reset as upstream.
         for node in self._touched:
-            node._reset()
+            kind = type(node)
+            # Each kind's ``_reset``, written out (a call per node was most of its cost).
+            if kind is OrdinaryMatchNode:
+                node.left_memory = []
+                node.right_memory = []
+            elif kind is NotNode:
+                node.left_memory = {}
+                node.right_memory = []
+            elif kind is ConflictSetNode:
+                node.memory = set()
+            else:  # pragma: no cover - only those three note themselves
+                node._reset()
         self._touched.clear()
+        self._captured.clear()
         for node in self._other_memory_nodes:
             node._reset()
 
@@ -403,29 +417,47 @@ _HASHED = frozenset({str, int, bool, type(None)})
 _READ_ONLY = (OrdinaryMatchNode, NotNode, ConflictSetNode)
 
 
-def _capture(node: Any) -> Any:
+def _capture(node: Any, captured: dict[str, tuple[Any, Any]]) -> Any:
     """``FeatureTesterNode._activate`` for a ``FactCapture`` (``AS.case << CaseFact(...)``).
 
     Upstream copies the token, checks the binding against its context, adds it
     and passes the token on. Here the same checks are made, and the binding
     goes into a new context of a new token (the facts, which no node changes,
     are shared): the same token, without a copy of what is replaced anyway.
+
+    What a capture makes depends only on the token it receives and the name it
+    binds, and no node changes either token (a node that might is given a copy,
+    see :func:`_edge`). A fact reaches every capture it passes the literal tests
+    of with one and the same token, so the captures binding the same name share
+    what the first of them made (``captured``, by name: the token received, kept
+    alive there so that ``is`` cannot mistake another for it, and the token made,
+    or ``None`` when the checks failed); each node still passes it to its own
+    children.
     """
     bind, children = node.matcher.bind, node.children
 
     def _activate(token: Any) -> None:
-        (fact,) = token[1]
-        context = token[2]
-        if context:
-            if context.get(bind, fact) != fact:
+        last = captured.get(bind)
+        if last is not None and last[0] is token:
+            passed = last[1]
+            if passed is None:
                 return
-            if (False, bind) in context and context[(False, bind)] == fact:
-                return
-            context = dict(context)
-            context[bind] = fact
         else:
-            context = {bind: fact}
-        passed = _token(token[0], token[1], context)
+            (fact,) = token[1]
+            context = token[2]
+            passed = None
+            if context:
+                if context.get(bind, fact) == fact and not (
+                    (False, bind) in context and context[(False, bind)] == fact
+                ):
+                    context = dict(context)
+                    context[bind] = fact
+                    passed = _token(token[0], token[1], context)
+            else:
+                passed = _token(token[0], token[1], {bind: fact})
+            captured[bind] = (token, passed)
+            if passed is None:
+                return
         for child in children:
             child.callback(passed)
 
@@ -478,42 +510,53 @@ def _join(node: Any, touched: dict[Any, None]) -> tuple[Any, Any]:
     The same memories (lists of ``to_info()``), the same test (the node's own
     matcher, see :func:`_context_test`) and the same joined tokens; without the
     validation in ``Token.__new__`` of facts and contexts built from valid ones,
-    and without formatting the MATCH watcher's arguments when it is off.
+    and without formatting the MATCH watcher's arguments when it is off. The
+    two ports are upstream's one routine written out for each side.
     """
     children = node.children
     test = _context_test(node)
 
-    def activation(token: Any, branch_memory: Any, matching_memory: Any, is_left: bool) -> None:
-        touched[node] = None  # its memory changes: the next reset wipes it
-        if token[0] is _VALID:
-            branch_memory.append(_info(token))
-        else:
-            with suppress(ValueError):
-                branch_memory.remove(_info(token))
-        if not matching_memory:
-            return
-        tag, data, context = token
-        for other_data, other_items in matching_memory:
-            match = test(context, other_items) if is_left else test(other_items, context)
-            if match:
-                if _MATCH.isEnabledFor(logging.INFO):  # pragma: no cover - debugging aid
-                    _MATCH.info(
-                        "%s (%s | %s) = True", type(node).__name__, context, dict(other_items)
-                    )
-                newcontext = {k: v for k, v in context.items() if isinstance(k, str)}
-                # Upstream iterates ``dict(other_items)``: the same items, in the same order.
-                for k, v in other_items:
-                    if not isinstance(k, tuple):  # negated values are not needed any further
-                        newcontext[k] = v
-                joined = _token(tag, data | other_data, newcontext)
-                for child in children:
-                    child.callback(joined)
+    def joined(token: Any, context: Any, other_data: Any, other_items: Any) -> None:
+        if _MATCH.isEnabledFor(logging.INFO):  # pragma: no cover - debugging aid
+            _MATCH.info("%s (%s | %s) = True", type(node).__name__, context, dict(other_items))
+        newcontext = {k: v for k, v in context.items() if isinstance(k, str)}
+        # Upstream iterates ``dict(other_items)``: the same items, in the same order.
+        for k, v in other_items:
+            if not isinstance(k, tuple):  # negated values are not needed any further
+                newcontext[k] = v
+        made = _token(token[0], token[1] | other_data, newcontext)
+        for child in children:
+            child.callback(made)
 
     def left(token: Any) -> None:
-        activation(token, node.left_memory, node.right_memory, True)
+        touched[node] = None  # its memory changes: the next reset wipes it
+        info = token.info if type(token) is _Token else None
+        if info is None:
+            info = _info(token)
+        if token[0] is _VALID:
+            node.left_memory.append(info)
+        else:
+            with suppress(ValueError):
+                node.left_memory.remove(info)
+        context = token[2]
+        for other_data, other_items in node.right_memory:
+            if test(context, other_items):
+                joined(token, context, other_data, other_items)
 
     def right(token: Any) -> None:
-        activation(token, node.right_memory, node.left_memory, False)
+        touched[node] = None  # its memory changes: the next reset wipes it
+        info = token.info if type(token) is _Token else None
+        if info is None:
+            info = _info(token)
+        if token[0] is _VALID:
+            node.right_memory.append(info)
+        else:
+            with suppress(ValueError):
+                node.right_memory.remove(info)
+        context = token[2]
+        for other_data, other_items in node.left_memory:
+            if test(other_items, context):
+                joined(token, context, other_data, other_items)
 
     return left, right
 
@@ -526,7 +569,9 @@ def _negation(node: Any, touched: dict[Any, None]) -> tuple[Any, Any]:
 
     def left(token: Any) -> None:
         touched[node] = None  # its memory changes: the next reset wipes it
-        info = _info(token)
+        info = token.info if type(token) is _Token else None
+        if info is None:
+            info = _info(token)
         context = token[2]
         if not node.right_memory:
             if token[0] is _VALID:
@@ -609,7 +654,9 @@ def _conflict(node: Any, touched: dict[Any, None], dirty: dict[Any, None]) -> An
     def _activate(token: Any) -> None:
         touched[node] = None  # its memory changes: the next reset wipes it
         dirty[node] = None  # it may have activations: the next poll asks it
-        info = _info(token)
+        info = token.info if type(token) is _Token else None
+        if info is None:
+            info = _info(token)
         data, items = info
         context = {k: v for k, v in items if isinstance(k, str)}
         # ``Activation(rule, data, context)``: the same attributes, set directly.
@@ -742,9 +789,23 @@ def trusted_fact(fact_class: Any, values: dict[str, Any]) -> Any:
     The fact equals the one ``fact_class(**values)`` makes, key order included
     (``tests/test_engine.py`` checks this on every teaching case).
     """
-    fact = fact_class()
-    dict.update(fact, {k: v if type(v) in _FROZEN else _freeze(v) for k, v in values.items()})
+    if fact_class.__init__ is not _FACT_INIT:  # pragma: no cover - not a compiled fact
+        fact = fact_class()
+        fact.update(values)
+        return fact
+    # ``Fact.__init__`` with no arguments: an empty dictionary and its defaults' store.
+    fact = _new_dict(fact_class)
+    fact._Fact__defaults = {}
+    if all(map(_FROZEN.__contains__, map(type, values.values()))):
+        _update(fact, values)
+    else:
+        _update(fact, {k: v if type(v) in _FROZEN else _freeze(v) for k, v in values.items()})
     return fact
+
+
+_new_dict = dict.__new__
+_update = dict.update
+_FACT_INIT = experta.Fact.__init__
 
 
 #: Value types that are never conditional elements (experta's conditional elements
