@@ -56,7 +56,7 @@ import logging
 from bisect import bisect_left, insort_right
 from contextlib import suppress
 from itertools import chain
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from spinepath.engine.compat import experta_module
@@ -90,6 +90,8 @@ from experta.utils import freeze as _freeze  # noqa: E402
 
 #: An activation's agenda key, the one thing ``Activation.__lt__`` compares.
 _KEY = attrgetter("key")
+#: A declared fact's id (``fact["__factid__"]``).
+_FACT_ID = itemgetter("__factid__")
 
 
 class RuleOrderStrategy(DepthStrategy):
@@ -100,7 +102,7 @@ class RuleOrderStrategy(DepthStrategy):
     """
 
     def get_key(self, activation: Any) -> Any:
-        return (activation.rule.salience, sorted([f["__factid__"] for f in activation.facts]))
+        return (activation.rule.salience, sorted(map(_FACT_ID, activation.facts)))
 
     def _update_agenda(self, agenda: Any, added: Any, removed: Any) -> None:
         """``DepthStrategy._update_agenda``, step for step, with the bisection comparing
@@ -855,19 +857,32 @@ class FastFactList(FactList):
     """
 
     def declare(self, fact: Any) -> Any:
+        return self.declare_keyed(fact, _keyset(fact)[1])
+
+    def declare_keyed(self, fact: Any, special: bool) -> Any:
+        """``declare``, told whether the fact has a special key (see :func:`_keyset`).
+
+        A new fact's hash (the items, ``__factid__`` included, that experta's
+        ``Fact.__hash__`` keeps once it is asked) is worked out here, once its id
+        is set, as ``Fact.__hash__`` would work it out when the network first
+        asks for it; a hash kept before the fact was declared is left as it is.
+        """
         if not isinstance(fact, experta.Fact):
             raise ValueError("The fact must descend the Fact class.")
         if fact.__fields__:
             fact.validate()
-        fact_id = self._get_fact_id(fact)
+        # Without a special key, every item is part of the fact's identity.
+        fact_id = self._get_fact_id(fact) if special else frozenset([type(fact), *fact.items()])
         counter = self.reference_counter
         if self.duplication or fact_id not in counter:
             index = self.last_index
             _set_item(fact, "__factid__", index)  # the ``__factid__`` property's setter
+            if "_hash" not in fact.__dict__:
+                fact._hash = hash(frozenset(fact.items()))
             self[index] = fact
             self.last_index = index + 1
             self.added.append(fact)
-            counter[fact_id] = counter[fact_id] + 1  # a Counter: 0 when missing
+            counter[fact_id] = counter.get(fact_id, 0) + 1  # ``+= 1`` on a Counter
             if _FACTS.isEnabledFor(logging.INFO):  # pragma: no cover - debugging aid
                 _FACTS.info(" ==> %s: %r", fact, fact)
             return fact
@@ -906,6 +921,14 @@ class CachingEngine(experta.KnowledgeEngine):
         return self._deffacts
 
     _deffact_calls: list[tuple[Any, set[str] | None]] | None = None
+    #: By rule (its id: the engine keeps its rules), a set of context names its action
+    #: takes as they are (see ``run``).
+    _passed_names: dict[int, set[str]]
+
+    def __init__(self) -> None:
+        self._passed_names = {}
+        super().__init__()
+
     #: Whether a reset may restore the state the first one left (see ``reset``).
     _restorable: bool | None = None
 
@@ -966,13 +989,18 @@ class CachingEngine(experta.KnowledgeEngine):
         for fact in facts:
             if _has_field_constraints(fact):
                 raise TypeError("Declared facts cannot contain conditional elements")
-        for fact in facts:
-            if _keyset(fact)[0]:
+        keysets = [_keyset(fact) for fact in facts]
+        for nested, _ in keysets:
+            if nested:
                 raise KeyError("Cannot declare facts containing double underscores as keys.")
         last_inserted = None
-        declare = self.facts.declare
-        for fact in facts:
-            last_inserted = declare(fact)
+        factlist = self.facts
+        if type(factlist) is FastFactList:
+            for fact, (_, special) in zip(facts, keysets, strict=True):
+                last_inserted = factlist.declare_keyed(fact, special)
+        else:  # pragma: no cover - this engine's resets make only fast fact lists
+            for fact in facts:
+                last_inserted = factlist.declare(fact)
         if not self.running:
             added, removed = self.get_activations()
             self.strategy.update_agenda(self.agenda, added, removed)
@@ -1001,6 +1029,7 @@ class CachingEngine(experta.KnowledgeEngine):
             else strategy._update_agenda
         )
         activations = agenda.activations
+        passed = self._passed_names
         while steps > 0 and self.running:
             added, removed = matcher.pending(self.facts)  # ``self.get_activations()``
             if added or removed:  # upstream's update with nothing to update does nothing
@@ -1025,9 +1054,15 @@ class CachingEngine(experta.KnowledgeEngine):
             # ``Rule.__call__``, inlined: the context's names the action takes, to the
             # action (bound to the engine it was looked up on, if it was).
             rule = activation.rule
-            context = {k: v for k, v in activation.context.items() if not k.startswith("__")}
-            if rule._wrapped_args:
-                context = {k: v for k, v in context.items() if k in rule._wrapped_args}
+            context = activation.context
+            if context.keys() != passed.get(id(rule)):
+                context = {k: v for k, v in context.items() if not k.startswith("__")}
+                if rule._wrapped_args:
+                    context = {k: v for k, v in context.items() if k in rule._wrapped_args}
+                if context.keys() == activation.context.keys():
+                    # These names reach the action as they are: next time, pass the
+                    # context itself (``**`` copies it).
+                    passed[id(rule)] = set(context)
             if rule._wrapped_self is None:
                 rule._wrapped(self, **context)
             else:
