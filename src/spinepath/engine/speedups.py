@@ -54,6 +54,7 @@ from __future__ import annotations
 import inspect
 import logging
 from bisect import bisect_left, insort_right
+from collections import Counter, OrderedDict
 from contextlib import suppress
 from itertools import chain
 from operator import attrgetter, itemgetter
@@ -123,9 +124,15 @@ class RuleOrderStrategy(DepthStrategy):
                     pass
                 else:
                     break
-        for act in added:
-            act.key = get_key(act)
-            insort_right(activations, act, key=_KEY)
+        if get_key.__func__ is RuleOrderStrategy.get_key:
+            for act in added:
+                # ``get_key``, written out: the rule's salience, then its facts' ids.
+                act.key = (act.rule.salience, sorted(map(_FACT_ID, act.facts)))
+                insort_right(activations, act, key=_KEY)
+        else:  # pragma: no cover - a subclass with its own key
+            for act in added:
+                act.key = get_key(act)
+                insort_right(activations, act, key=_KEY)
 
 
 class FastMatcher(ReteMatcher):
@@ -481,27 +488,32 @@ def _info(token: Any) -> Any:
 
 def _context_test(node: Any) -> Any:
     """``test(left, right)``: the node's matcher on a left and a right context, each
-    given as a dictionary or as the frozen items a memory keeps.
+    given as a dictionary or as the frozen items a memory keeps (upstream makes a
+    dictionary of those).
 
-    For experta's ``SameContextCheck`` with an empty right context (a fact matched
-    by literals alone, such as ``Established(name=...)``, binds nothing), the test
-    is answered here: upstream's loop then only raises on a negated key in the
-    left context, and otherwise returns ``True``. Any other test is the node's
-    own matcher on dictionaries, as upstream calls it.
+    experta's ``SameContextCheck`` (the test of every join and negation experta
+    wires for these rules) is written out here, step for step, rather than
+    called; any other test is the node's own matcher.
     """
     matcher = node.matcher
     same = type(matcher) is SameContextCheck
 
     def test(left: Any, right: Any) -> Any:
-        if same and not right:
-            for key in left if type(left) is dict else [k for k, _ in left]:
-                if key[0] is False:
-                    raise RuntimeError(f'Negated value "{key[1]}" present before capture.')
-            return True
-        return matcher(
-            left if type(left) is dict else dict(left),
-            right if type(right) is dict else dict(right),
-        )
+        if type(left) is not dict:
+            left = dict(left)
+        if type(right) is not dict:
+            right = dict(right)
+        if not same:
+            return matcher(left, right)
+        # SameContextCheck.__call__(left, right):
+        for key, value in left.items():
+            if key[0] is False:
+                raise RuntimeError(f'Negated value "{key[1]}" present before capture.')
+            if key in right and value != right[key]:
+                return False
+            if (False, key) in right and value == right[(False, key)]:
+                return False
+        return True
 
     return test
 
@@ -714,9 +726,14 @@ def _alpha_dispatch(root: Any) -> Any:
 
 
 def _forward(node: Any, children: Any) -> Any:
-    """``forward(token, fact)``: what ``node`` does with a token that passed its own test."""
+    """``forward(token, fact)``: what ``node`` does with a token that passed its own test.
+
+    The function has ``leaf_edges``: the edges it calls when it does nothing else
+    (no child of its own tests a type or a literal), else ``None``; a parent
+    calls such a child's edges itself, without the call to its ``forward``.
+    """
     by_type: dict[type, list[Any]] = {}
-    groups: dict[str, tuple[dict[Any, list[Any]], list[tuple[Any, Any, Any]]]] = {}
+    groups: dict[str, tuple[dict[Any, Any], list[tuple[Any, Any, Any]]]] = {}
     odd: set[str] = set()  # keys tested against a literal of a type outside _HASHED
     edges: list[Any] = []
     for child in children:
@@ -738,8 +755,11 @@ def _forward(node: Any, children: Any) -> Any:
                     targets.append(forward)
         else:
             edges.append(child.callback)
-    keyed = [(key, table, linear, key in odd) for key, (table, linear) in groups.items()]
+    keyed = [
+        (key, _split_targets(table), linear, key in odd) for key, (table, linear) in groups.items()
+    ]
     typed = by_type or None
+    nothing: tuple[tuple[Any, ...], tuple[Any, ...]] = ((), ())
 
     def forward(token: Any, fact: Any) -> None:
         if typed is not None:
@@ -751,7 +771,10 @@ def _forward(node: Any, children: Any) -> Any:
             except (IndexError, KeyError, TypeError):
                 continue
             if type(value) in _HASHED and not unusual:
-                for target in table.get(value, ()):
+                leaf_edges, targets = table.get(value, nothing)
+                for edge in leaf_edges:
+                    edge(token)
+                for target in targets:
                     target(token, fact)
             else:
                 for test, expected, target in linear:
@@ -760,7 +783,26 @@ def _forward(node: Any, children: Any) -> Any:
         for edge in edges:
             edge(token)
 
+    forward.leaf_edges = None if (by_type or groups) else tuple(edges)  # type: ignore[attr-defined]
     return forward
+
+
+def _split_targets(
+    table: dict[Any, list[Any]],
+) -> dict[Any, tuple[tuple[Any, ...], tuple[Any, ...]]]:
+    """For each literal, the edges of the children that only pass a token on (in child
+    order) and the ``forward`` of every other child testing for it."""
+    split = {}
+    for literal, targets in table.items():
+        leaf_edges = [
+            edge
+            for target in targets
+            if target.leaf_edges is not None
+            for edge in target.leaf_edges
+        ]
+        others = tuple(target for target in targets if target.leaf_edges is None)
+        split[literal] = (tuple(leaf_edges), others)
+    return split
 
 
 def _edge(target: Any, port: str) -> Any:
@@ -855,6 +897,16 @@ class FastFactList(FactList):
     fields and does nothing else) and the FACTS watcher's message is formatted
     only when it is on.
     """
+
+    def __init__(self) -> None:
+        # ``FactList.__init__``, with its ``Counter()`` made without ``Counter.__init__``
+        # (which only updates the new counter from nothing).
+        OrderedDict.__init__(self)
+        self.last_index = 0
+        self.reference_counter = _new_dict(Counter)
+        self.added = []
+        self.removed = []
+        self.duplication = False
 
     def declare(self, fact: Any) -> Any:
         return self.declare_keyed(fact, _keyset(fact)[1])
@@ -951,7 +1003,8 @@ class CachingEngine(experta.KnowledgeEngine):
         matcher = self.matcher
         matcher.reset()
         if self._restorable:
-            self.facts.declare(experta.InitialFact())  # fact 0, as upstream
+            # Fact 0, as upstream (``InitialFact()`` has no keys, so none is special).
+            self.facts.declare_keyed(trusted_fact(experta.InitialFact, {}), False)
             self.facts.added = []  # what the network would take, and do nothing with
             self.running = False
             return
@@ -1031,9 +1084,12 @@ class CachingEngine(experta.KnowledgeEngine):
         activations = agenda.activations
         passed = self._passed_names
         while steps > 0 and self.running:
-            added, removed = matcher.pending(self.facts)  # ``self.get_activations()``
-            if added or removed:  # upstream's update with nothing to update does nothing
-                update(agenda, added, removed)
+            facts = self.facts
+            # ``self.get_activations()``, asked only when something may have changed.
+            if facts.added or facts.removed or matcher._dirty:
+                added, removed = matcher.pending(facts)
+                if added or removed:  # upstream's update with nothing to update does nothing
+                    update(agenda, added, removed)
             if show_agenda:  # pragma: no cover - debugging aid
                 for idx, act in enumerate(agenda.activations):
                     watchers.AGENDA.debug(
