@@ -160,6 +160,8 @@ class FastMatcher(ReteMatcher):
         self._touched: dict[Any, None] = {}
         #: For each binding name, the last token a capture received and the one it made.
         self._captured: dict[str, tuple[Any, Any]] = {}
+        #: The token information the last activation was made of, its context, hash part.
+        self._last_context: list[Any] = [None, None, None]
         replaced = (OrdinaryMatchNode, NotNode, ConflictSetNode)
         self._other_memory_nodes = [
             node for node in every if not isinstance(node, NoMemory) and type(node) not in replaced
@@ -175,7 +177,7 @@ class FastMatcher(ReteMatcher):
             elif kind is NotNode:
                 node._activate_left, node._activate_right = _negation(node, self._touched)
             elif kind is ConflictSetNode:
-                node._activate = _conflict(node, self._touched, self._dirty)
+                node._activate = _conflict(node, self._touched, self._dirty, self._last_context)
         for node in nodes:
             if type(node) is not ConflictSetNode:  # pragma: no cover - experta makes only these
                 node._activate = self._noting(node, node._activate)
@@ -289,6 +291,7 @@ class FastMatcher(ReteMatcher):
                 node._reset()
         self._touched.clear()
         self._captured.clear()
+        self._last_context[:] = None, None, None
         for node in self._other_memory_nodes:
             node._reset()
 
@@ -658,10 +661,18 @@ class _Activation(Activation):
 _new_object = object.__new__
 
 
-def _conflict(node: Any, touched: dict[Any, None], dirty: dict[Any, None]) -> Any:
+def _conflict(node: Any, touched: dict[Any, None], dirty: dict[Any, None], last: list[Any]) -> Any:
     """``ConflictSetNode._activate``, as upstream: the same memory of ``to_info()`` and the
     same activations in ``added``/``removed``; the set of removed activations is searched
-    only when it is not empty (a search in an empty set still hashes the activation)."""
+    only when it is not empty (a search in an empty set still hashes the activation).
+
+    An activation's context and the context's part of its hash depend only on the
+    token information; one token reaches several conflict-set nodes in a row (a
+    captured case fact, every rule testing only the case), so the last ones made
+    are kept (``last``, shared by the network's conflict-set nodes: the token
+    information, kept alive there so that ``is`` cannot mistake another for it, a
+    copy of the context, and the hash part) and each activation gets a copy.
+    """
     rule = node.rule
     rule_hash = hash(rule)
 
@@ -672,17 +683,21 @@ def _conflict(node: Any, touched: dict[Any, None], dirty: dict[Any, None]) -> An
         if info is None:
             info = _info(token)
         data, items = info
-        context = {k: v for k, v in items if isinstance(k, str)}
+        if last[0] is info:  # the token information the last activation was made of
+            context = last[1].copy()
+            part = last[2]
+        else:
+            context = {k: v for k, v in items if isinstance(k, str)}
+            # ``frozenset(context.items())`` is ``items`` itself when every key is a string.
+            part = items if len(context) == len(items) else frozenset(context.items())
+            last[:] = info, context.copy(), part
         # ``Activation(rule, data, context)``: the same attributes, set directly.
         activation = _new_object(_Activation)
         activation.rule = rule
         activation.facts = set(data)
         activation.key = None
         activation.context = context
-        # ``frozenset(context.items())`` is ``items`` itself when every key is a string.
-        activation._hash = hash(
-            (rule_hash, data, items if len(context) == len(items) else frozenset(context.items()))
-        )
+        activation._hash = hash((rule_hash, data, part))
         if token[0] is _VALID:
             if info not in node.memory:
                 node.memory.add(info)
@@ -973,9 +988,9 @@ class CachingEngine(experta.KnowledgeEngine):
         return self._deffacts
 
     _deffact_calls: list[tuple[Any, set[str] | None]] | None = None
-    #: By rule (its id: the engine keeps its rules), a set of context names its action
-    #: takes as they are (see ``run``).
-    _passed_names: dict[int, set[str]]
+    #: By rule (its id: the engine keeps its rules), the names of the last context it
+    #: fired with, and those of them its action was given (see ``run``).
+    _passed_names: dict[int, tuple[set[str], tuple[str, ...]]]
 
     def __init__(self) -> None:
         self._passed_names = {}
@@ -1111,14 +1126,17 @@ class CachingEngine(experta.KnowledgeEngine):
             # action (bound to the engine it was looked up on, if it was).
             rule = activation.rule
             context = activation.context
-            if context.keys() != passed.get(id(rule)):
+            known = passed.get(id(rule))
+            if known is not None and context.keys() == known[0]:
+                # The same names as last time: the ones passed are known.
+                context = {name: context[name] for name in known[1]}
+            else:
+                names = set(context)
                 context = {k: v for k, v in context.items() if not k.startswith("__")}
                 if rule._wrapped_args:
                     context = {k: v for k, v in context.items() if k in rule._wrapped_args}
-                if context.keys() == activation.context.keys():
-                    # These names reach the action as they are: next time, pass the
-                    # context itself (``**`` copies it).
-                    passed[id(rule)] = set(context)
+                # Which names pass depends only on the names and the rule.
+                passed[id(rule)] = (names, tuple(context))
             if rule._wrapped_self is None:
                 rule._wrapped(self, **context)
             else:
