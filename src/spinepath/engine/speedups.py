@@ -1046,9 +1046,28 @@ class CachingEngine(experta.KnowledgeEngine):
             )
 
     def declare(self, *facts: Any) -> Any:
-        """experta's ``declare`` (its warning, then ``__declare``), in one call."""
-        if not self.facts:
+        """experta's ``declare`` (its warning, then ``__declare``), in one call.
+
+        One fact declared while the engine runs (what a firing rule does) takes
+        ``__declare``'s steps written out here: the same checks, then the fact
+        list's ``declare``, and no polling (a running engine polls at its next step).
+        """
+        factlist = self.facts
+        if not factlist:
             watchers.ENGINE.warning("Declaring fact before reset()")
+        if len(facts) == 1 and self.running and type(factlist) is FastFactList:
+            fact = facts[0]
+            if not all(map(_PLAIN_VALUES.__contains__, map(type, fact.values()))) and (
+                fact.has_field_constraints()
+            ):
+                raise TypeError("Declared facts cannot contain conditional elements")
+            keys = (type(fact), *fact)
+            found = _KEYSETS.get(keys)
+            if found is None:
+                found = _keyset(fact)
+            if found[0]:
+                raise KeyError("Cannot declare facts containing double underscores as keys.")
+            return factlist.declare_keyed(fact, found[1])
         return self._KnowledgeEngine__declare(*facts)
 
     def _KnowledgeEngine__declare(self, *facts: Any) -> Any:
