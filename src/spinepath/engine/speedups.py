@@ -989,8 +989,8 @@ class CachingEngine(experta.KnowledgeEngine):
 
     _deffact_calls: list[tuple[Any, set[str] | None]] | None = None
     #: By rule (its id: the engine keeps its rules), the names of the last context it
-    #: fired with, and those of them its action was given (see ``run``).
-    _passed_names: dict[int, tuple[set[str], tuple[str, ...]]]
+    #: fired with, and those of them its action was given (``None``: all; see ``run``).
+    _passed_names: dict[int, tuple[set[str], tuple[str, ...] | None]]
 
     def __init__(self) -> None:
         self._passed_names = {}
@@ -1147,15 +1147,17 @@ class CachingEngine(experta.KnowledgeEngine):
             context = activation.context
             known = passed.get(id(rule))
             if known is not None and context.keys() == known[0]:
-                # The same names as last time: the ones passed are known.
-                context = {name: context[name] for name in known[1]}
+                # The same names as last time: the ones passed are known (all of
+                # them, when ``known[1]`` is None; ``**`` copies the context).
+                if known[1] is not None:
+                    context = {name: context[name] for name in known[1]}
             else:
                 names = set(context)
                 context = {k: v for k, v in context.items() if not k.startswith("__")}
                 if rule._wrapped_args:
                     context = {k: v for k, v in context.items() if k in rule._wrapped_args}
                 # Which names pass depends only on the names and the rule.
-                passed[id(rule)] = (names, tuple(context))
+                passed[id(rule)] = (names, None if len(context) == len(names) else tuple(context))
             if rule._wrapped_self is None:
                 rule._wrapped(self, **context)
             else:
