@@ -379,3 +379,46 @@ class _Computed(BaseModel):
 def test_models_written_directly_match_their_json_mode_dump(model: BaseModel) -> None:
     expected = jsontext.standard_dumps(model.model_dump(mode="json"))
     assert jsontext.dumps_model(model) == expected
+
+
+def test_joins_keep_and_withdraw_tokens_as_experta_joins_do() -> None:
+    # speedups._join keeps each token's own facts and context in its memories, not
+    # to_info(); joining, and withdrawing a token, must go as on experta's node.
+    def fact(name: str) -> Any:
+        made = speedups.experta.Fact(name=name)
+        made.__factid__ = len(name)
+        return made
+
+    case, other, third = fact("c"), fact("oo"), fact("ttt")
+    steps = [
+        ("left", speedups._VALID, {case}, {"case": case}),
+        ("right", speedups._VALID, {other}, {"__pattern_1__": other}),
+        ("right", speedups._VALID, {third}, {"__pattern_1__": third}),
+        ("left", speedups._VALID, {other}, {"case": other}),
+        ("right", speedups._INVALID, {other}, {"__pattern_1__": other}),
+        ("left", speedups._INVALID, {case}, {"case": case}),
+        ("right", speedups._VALID, {case}, {"case": other}),  # a context that clashes
+        ("left", speedups._INVALID, {other}, {"case": other}),
+    ]
+    made: dict[str, list[Any]] = {"ours": [], "theirs": []}
+    theirs = speedups.OrdinaryMatchNode(speedups.SameContextCheck())
+    ours = speedups.OrdinaryMatchNode(speedups.SameContextCheck())
+    for node, name in ((theirs, "theirs"), (ours, "ours")):
+        sink = speedups.ConflictSetNode(speedups.experta.Rule())
+        sink._activate = lambda token, name=name: made[name].append(
+            (token.tag, frozenset(token.data), frozenset(token.context.items()))
+        )
+        node.add_child(sink, sink._activate)
+    left, right = speedups._join(ours, {})
+    ports = {"left": left, "right": right}
+    for port, tag, data, context in steps:
+        token = speedups._token(tag, set(data), dict(context))
+        getattr(theirs, f"activate_{port}")(speedups.Token(tag, set(data), dict(context)))
+        ports[port](token)
+        assert made["ours"] == made["theirs"]
+        for memory in ("left_memory", "right_memory"):
+            assert [
+                (frozenset(data), frozenset(context.items()))
+                for data, context in getattr(ours, memory)
+            ] == list(getattr(theirs, memory))
+    assert made["ours"]

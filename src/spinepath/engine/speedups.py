@@ -524,21 +524,29 @@ def _context_test(node: Any) -> Any:
 def _join(node: Any, touched: dict[Any, None]) -> tuple[Any, Any]:
     """``OrdinaryMatchNode._activate_left`` and ``_activate_right``, as upstream.
 
-    The same memories (lists of ``to_info()``), the same test (the node's own
-    matcher, see :func:`_context_test`) and the same joined tokens; without the
-    validation in ``Token.__new__`` of facts and contexts built from valid ones,
-    and without formatting the MATCH watcher's arguments when it is off. The
-    two ports are upstream's one routine written out for each side.
+    The same test (the node's own matcher, see :func:`_context_test`) and the
+    same joined tokens; without the validation in ``Token.__new__`` of facts
+    and contexts built from valid ones, and without formatting the MATCH
+    watcher's arguments when it is off. The two ports are upstream's one
+    routine written out for each side.
+
+    The memories are lists, as upstream, of what each token held: upstream
+    keeps ``to_info()``, the facts and the context frozen; here the token's own
+    set of facts and context, which no node changes after the token is made (a
+    node that might is given a copy, see :func:`_edge`). The two compare
+    equal exactly when the frozen ones do (sets and dictionaries of hashable
+    facts), which is all a memory is asked (``remove`` of a withdrawn token),
+    and a join reads its memories itself; a token that only waits in a memory
+    is not frozen at all.
     """
     children = node.children
     test = _context_test(node)
 
-    def joined(token: Any, context: Any, other_data: Any, other_items: Any) -> None:
+    def joined(token: Any, context: Any, other_data: Any, other_context: Any) -> None:
         if _MATCH.isEnabledFor(logging.INFO):  # pragma: no cover - debugging aid
-            _MATCH.info("%s (%s | %s) = True", type(node).__name__, context, dict(other_items))
+            _MATCH.info("%s (%s | %s) = True", type(node).__name__, context, other_context)
         newcontext = {k: v for k, v in context.items() if isinstance(k, str)}
-        # Upstream iterates ``dict(other_items)``: the same items, in the same order.
-        for k, v in other_items:
+        for k, v in other_context.items():
             if not isinstance(k, tuple):  # negated values are not needed any further
                 newcontext[k] = v
         made = _token(token[0], token[1] | other_data, newcontext)
@@ -547,33 +555,27 @@ def _join(node: Any, touched: dict[Any, None]) -> tuple[Any, Any]:
 
     def left(token: Any) -> None:
         touched[node] = None  # its memory changes: the next reset wipes it
-        info = token.info if type(token) is _Token else None
-        if info is None:
-            info = _info(token)
+        context = token[2]
         if token[0] is _VALID:
-            node.left_memory.append(info)
+            node.left_memory.append((token[1], context))
         else:
             with suppress(ValueError):
-                node.left_memory.remove(info)
-        context = token[2]
-        for other_data, other_items in node.right_memory:
-            if test(context, other_items):
-                joined(token, context, other_data, other_items)
+                node.left_memory.remove((token[1], context))
+        for other_data, other_context in node.right_memory:
+            if test(context, other_context):
+                joined(token, context, other_data, other_context)
 
     def right(token: Any) -> None:
         touched[node] = None  # its memory changes: the next reset wipes it
-        info = token.info if type(token) is _Token else None
-        if info is None:
-            info = _info(token)
+        context = token[2]
         if token[0] is _VALID:
-            node.right_memory.append(info)
+            node.right_memory.append((token[1], context))
         else:
             with suppress(ValueError):
-                node.right_memory.remove(info)
-        context = token[2]
-        for other_data, other_items in node.left_memory:
-            if test(other_items, context):
-                joined(token, context, other_data, other_items)
+                node.right_memory.remove((token[1], context))
+        for other_data, other_context in node.left_memory:
+            if test(other_context, context):
+                joined(token, context, other_data, other_context)
 
     return left, right
 
