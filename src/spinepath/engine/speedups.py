@@ -14,7 +14,10 @@ experta's. This module replaces how that network is walked, and nothing else:
    experta's own node order, and their sets are handed over inline.
 3. **Reset** (:meth:`FastMatcher.reset`, :meth:`CachingEngine.reset`): only the
    memories activated since the last reset are wiped (the others are still
-   empty); ``DefFacts`` are found, and their signatures read, once.
+   empty); ``DefFacts`` are found, and their signatures read, once; when the
+   first reset's ``InitialFact`` reached no memory and made no activation,
+   later resets declare a fresh one into the fresh fact list without sending
+   it through the network again.
 4. **The alpha network as a dispatch on values** (:func:`_alpha_dispatch`): the
    children of a node that test the same key are asked together, the fact's
    value looked up in a table from each literal to the children that test for
@@ -22,31 +25,42 @@ experta's. This module replaces how that network is walked, and nothing else:
    after another; experta's own check function tests any value of another type.
 5. **Node activation** (:func:`_literal_test`, :func:`_capture`, :func:`_join`,
    :func:`_negation`, :func:`_conflict`, :func:`_edge`): the routines of
-   experta's nodes, step for step (the same memories of ``to_info()``, the same
-   matcher calls, the same tokens and activations), without re-validating the
-   types of tokens made from valid ones, without copying a token into a node
-   that cannot change it, and making a token's frozen ``to_info()`` once.
-6. **The agenda key** (:class:`RuleOrderStrategy`): salience, then the facts'
-   ids, without experta's ``lru_cache`` that never hits.
+   experta's nodes, step for step (the same memories, the same tests, the same
+   tokens and activations), without re-validating the types of tokens made
+   from valid ones, without copying a token into a node that cannot change
+   it, and making a token's frozen ``to_info()`` once; captures binding one
+   name share the token they make from one fact, conflict-set nodes the
+   context made from one token, joins keep each token's own facts and context
+   (equal to its frozen ``to_info()``), experta's ``SameContextCheck`` is
+   written out, and each activation's hash is worked out once.
+6. **The agenda** (:class:`RuleOrderStrategy`): salience, then the facts' ids,
+   without experta's ``lru_cache`` that never hits, bisected on the keys
+   ``Activation.__lt__`` compares.
 7. **The run loop and declaring** (:class:`CachingEngine`, :class:`FastFactList`,
    :func:`trusted_fact`): watcher messages are formatted only when a watcher is
-   on; experta's declaration checks with the nested-accessor check answered once
-   per key set and a fact's identity computed in one pass; facts built from
-   trusted values without experta's per-key ``__setitem__``.
+   on, the network is polled only when something changed, and an action's
+   context names are worked out once per rule; experta's declaration checks
+   with the checks on keys answered once per key set and a fact's identity and
+   hash computed in one pass; facts built from trusted values without
+   experta's ``Fact.__init__`` and per-key ``__setitem__``.
 
 Why none of this can change a conclusion: the network and every test in it are
 the ones experta builds; a table lookup accepts exactly the literals experta's
 ``expected.value == actual`` accepts (for ``str``, ``int``, ``bool`` and
-``None``, whose hashes agree with ``==``); the memories hold the same frozen
-token information and the conflict-set nodes the same activations (with the
-rule's part of their hash taken once);
-the order children are reached in only changes the order activations are
-collected into sets, and the agenda orders them by salience and fact ids.
-``tests/test_engine.py`` holds all of this to experta as released: the
-reference engine (:mod:`spinepath.engine.reference`, the same compiled rules on
-unmodified experta) must fire the same rules with the same conclusions, in the
-same order, on every teaching case and on random cases; the prepared rule set
-must equal experta's own, and facts built directly must equal experta's.
+``None``, whose hashes agree with ``==``); the memories hold the same token
+information (or, in joins, the token's own facts and context, which compare
+equal to it) and the conflict-set nodes the same activations; what is shared
+between nodes is never changed once made; the order children are reached in
+only changes the order activations are collected into sets, and the agenda
+orders them by salience and fact ids. ``tests/test_engine.py`` holds all of
+this to experta as released: the reference engine
+(:mod:`spinepath.engine.reference`, the same compiled rules on unmodified
+experta) must fire the same rules with the same matched slots and conclusions,
+in the same order, on every teaching case and on random cases that withdraw
+activations through ``NOT`` patterns; the prepared rule set must equal
+experta's own, facts built directly and declared must equal experta's, a reset
+must leave experta's state, and joins, the written-out ``SameContextCheck``
+and the agenda must behave as experta's own.
 """
 
 from __future__ import annotations
