@@ -7,6 +7,7 @@ tests hold it to the reference engine, the same rules on experta as released.
 
 from __future__ import annotations
 
+import bisect
 import json
 import random
 from typing import Any
@@ -27,8 +28,10 @@ from spinepath.pathway.model import Pathway
 from tests.helpers import KNOWLEDGE
 
 
-def _firings(engine: runner.PathwayEngine, case: Any) -> list[tuple[str, list[dict[str, Any]]]]:
-    return [(f.rule.id, f.concluded) for f in engine.infer(case).firings]
+def _firings(
+    engine: runner.PathwayEngine, case: Any
+) -> list[tuple[str, dict[str, Any], list[dict[str, Any]]]]:
+    return [(f.rule.id, f.matched, f.concluded) for f in engine.infer(case).firings]
 
 
 def _random_cases(count: int) -> list[Any]:
@@ -90,12 +93,154 @@ def test_teaching_cases_fire_as_on_the_reference_engine(
         assert _firings(engine, case) == _firings(reference, case), teaching.file
 
 
+def _negated(rule: Any) -> bool:
+    """Whether a rule has a ``NOT`` pattern (an intermediate not established, or no
+    option offered in a stage)."""
+    return any(
+        c.kind == "no_option_in" or (c.kind == "intermediate" and not c.values[0])
+        for c in rule.when
+    )
+
+
 def test_random_cases_fire_as_on_the_reference_engine(
-    kb: KnowledgeBase, reference: ReferenceEngine
+    kb: KnowledgeBase, reference: ReferenceEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine = runner.engine_for(kb)
-    for case in _random_cases(300):
-        assert _firings(engine, case) == _firings(reference, case), case
+    # Count the activations a NOT pattern withdraws before they fire (an establishing
+    # rule firing first), so that the cases are known to exercise negation both ways.
+    strategy = engine._engine.strategy
+    update = strategy._update_agenda
+    withdrawn = []
+
+    def counting(agenda: Any, added: Any, removed: Any) -> None:
+        withdrawn.extend(removed)
+        update(agenda, added, removed)
+
+    monkeypatch.setattr(strategy, "_update_agenda", counting)
+    negated_fired = 0
+    for case in _random_cases(600):
+        ours = _firings(engine, case)
+        assert ours == _firings(reference, case), case
+        negated_fired += sum(_negated(kb.rule(rule_id)) for rule_id, _, _ in ours)
+    assert withdrawn and negated_fired
+
+
+def test_firings_are_the_records_the_dataclass_makes(kb: KnowledgeBase) -> None:
+    # runner.fire sets a Firing's fields at once rather than through its __init__.
+    for teaching in load_teaching_cases(KNOWLEDGE / "cases"):
+        for firing in runner.engine_for(kb).infer(validate_case(teaching.case)).firings:
+            made = runner.Firing(firing.rule, firing.matched, firing.concluded)
+            assert firing == made and vars(firing) == vars(made)
+            assert list(vars(firing)) == list(vars(made))
+
+
+def test_reset_leaves_the_state_experta_reset_leaves(kb: KnowledgeBase) -> None:
+    # Later resets restore the state the first one left, without sending the
+    # InitialFact through the network again: the same facts, ids and counts, an
+    # empty agenda and empty memories.
+    engine = runner.PathwayEngine(kb)._engine
+    assert engine._restorable is None
+    engine.reset()
+    assert engine._restorable is True
+    first = (list(engine.facts.items()), dict(engine.facts.reference_counter))
+    engine.firings = []
+    engine.declare(
+        runner.case_fact(kb, validate_case(load_teaching_cases(KNOWLEDGE / "cases")[0].case))
+    )
+    engine.run()
+    assert engine.firings and engine.matcher.holds_anything()
+    engine.reset()
+    assert (list(engine.facts.items()), dict(engine.facts.reference_counter)) == first
+    assert engine.facts.last_index == 1 and not engine.facts.added and not engine.facts.removed
+    assert not engine.agenda.activations and not engine.matcher.holds_anything()
+    for node in speedups._all_nodes(engine.matcher.root_node):
+        for memory in ("memory", "left_memory", "right_memory", "added", "removed"):
+            assert not getattr(node, memory, None)
+    # experta's own reset leaves the same facts.
+    upstream = ReferenceEngine(kb)._engine
+    upstream.reset()
+    assert list(upstream.facts.items()) == first[0]
+    assert dict(upstream.facts.reference_counter) == first[1]
+
+
+def test_declared_facts_keep_experta_identity_and_hash(kb: KnowledgeBase) -> None:
+    # FastFactList computes a fact's identity and hash itself; experta's FactList and
+    # Fact.__hash__ must agree.
+    ours, theirs = speedups.FastFactList(), speedups.FactList()
+    case = runner.case_fact(kb, validate_case(load_teaching_cases(KNOWLEDGE / "cases")[0].case))
+    facts = [case, Established(name="a"), Established(name="a"), Established(name="b")]
+    for fact in facts:
+        mine, other = fact.copy(), fact.copy()
+        assert (ours.declare(mine) is None) == (theirs.declare(other) is None)
+        if mine.__factid__ is not None:
+            assert mine._hash == hash(other)
+    assert dict(ours.reference_counter) == dict(theirs.reference_counter)
+    assert list(ours.items()) == list(theirs.items())
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        ({"case": 1}, {}),
+        ({"case": 1}, {"__pattern_1__": 2}),
+        ({"case": 1}, {"case": 1}),
+        ({"case": 1}, {"case": 2}),
+        ({"case": 1}, {(False, "case"): 1}),
+        ({"case": 1}, {(False, "case"): 2}),
+        ({"a": 1, "b": 2}, {"b": 2, (False, "a"): 3}),
+        ({}, {"case": 1}),
+        ({(False, "a"): 1}, {}),  # experta raises: a negated value before its capture
+    ],
+)
+def test_same_context_test_is_experta_own(left: dict[Any, Any], right: dict[Any, Any]) -> None:
+    node = speedups.OrdinaryMatchNode(speedups.SameContextCheck())
+    test = speedups._context_test(node)
+    try:
+        expected: Any = node.matcher(left, right)
+    except RuntimeError as error:
+        expected = error
+    for mine_left in (left, frozenset(left.items())):
+        for mine_right in (right, frozenset(right.items())):
+            if isinstance(expected, RuntimeError):
+                with pytest.raises(RuntimeError, match=str(expected)):
+                    test(mine_left, mine_right)
+            else:
+                assert test(mine_left, mine_right) == expected
+
+
+def test_agenda_orders_as_experta_depth_strategy_orders() -> None:
+    # RuleOrderStrategy bisects on the keys directly; experta's bisects through
+    # Activation.__lt__, which compares the same keys.
+    rng = random.Random(3)
+    ours, theirs = speedups.Agenda(), speedups.Agenda()
+    strategy = speedups.RuleOrderStrategy()
+    rules = [_SalienceRule(rng.randrange(50)) for _ in range(40)]
+    for _ in range(30):
+        added = [
+            speedups.Activation(rng.choice(rules), [_fact(rng.randrange(9)) for _ in range(2)])
+            for _ in range(rng.randrange(4))
+        ]
+        removed = rng.sample(ours.activations, min(len(ours.activations), rng.randrange(3)))
+        strategy._update_agenda(ours, added, removed)
+        for act in removed:
+            theirs.activations.remove(act)
+        for act in added:
+            act.key = strategy.get_key(act)
+            bisect.insort(theirs.activations, act)
+        assert [a.key for a in ours.activations] == [a.key for a in theirs.activations]
+
+
+def _fact(factid: int) -> Any:
+    fact = speedups.experta.Fact(n=factid)
+    fact.__factid__ = factid
+    return fact
+
+
+class _SalienceRule:
+    """A stand-in rule: the agenda reads only its salience."""
+
+    def __init__(self, salience: int) -> None:
+        self.salience = salience
 
 
 def test_pathways_built_without_validation_equal_validated_ones(kb: KnowledgeBase) -> None:
@@ -234,3 +379,46 @@ class _Computed(BaseModel):
 def test_models_written_directly_match_their_json_mode_dump(model: BaseModel) -> None:
     expected = jsontext.standard_dumps(model.model_dump(mode="json"))
     assert jsontext.dumps_model(model) == expected
+
+
+def test_joins_keep_and_withdraw_tokens_as_experta_joins_do() -> None:
+    # speedups._join keeps each token's own facts and context in its memories, not
+    # to_info(); joining, and withdrawing a token, must go as on experta's node.
+    def fact(name: str) -> Any:
+        made = speedups.experta.Fact(name=name)
+        made.__factid__ = len(name)
+        return made
+
+    case, other, third = fact("c"), fact("oo"), fact("ttt")
+    steps = [
+        ("left", speedups._VALID, {case}, {"case": case}),
+        ("right", speedups._VALID, {other}, {"__pattern_1__": other}),
+        ("right", speedups._VALID, {third}, {"__pattern_1__": third}),
+        ("left", speedups._VALID, {other}, {"case": other}),
+        ("right", speedups._INVALID, {other}, {"__pattern_1__": other}),
+        ("left", speedups._INVALID, {case}, {"case": case}),
+        ("right", speedups._VALID, {case}, {"case": other}),  # a context that clashes
+        ("left", speedups._INVALID, {other}, {"case": other}),
+    ]
+    made: dict[str, list[Any]] = {"ours": [], "theirs": []}
+    theirs = speedups.OrdinaryMatchNode(speedups.SameContextCheck())
+    ours = speedups.OrdinaryMatchNode(speedups.SameContextCheck())
+    for node, name in ((theirs, "theirs"), (ours, "ours")):
+        sink = speedups.ConflictSetNode(speedups.experta.Rule())
+        sink._activate = lambda token, name=name: made[name].append(
+            (token.tag, frozenset(token.data), frozenset(token.context.items()))
+        )
+        node.add_child(sink, sink._activate)
+    left, right = speedups._join(ours, {})
+    ports = {"left": left, "right": right}
+    for port, tag, data, context in steps:
+        token = speedups._token(tag, set(data), dict(context))
+        getattr(theirs, f"activate_{port}")(speedups.Token(tag, set(data), dict(context)))
+        ports[port](token)
+        assert made["ours"] == made["theirs"]
+        for memory in ("left_memory", "right_memory"):
+            assert [
+                (frozenset(data), frozenset(context.items()))
+                for data, context in getattr(ours, memory)
+            ] == list(getattr(theirs, memory))
+    assert made["ours"]

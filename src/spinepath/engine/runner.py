@@ -131,7 +131,8 @@ def _plan(engine: Any, rule: Rule) -> _Plan:
 
 def fire(engine: Any, rule: Rule, case: Any) -> None:
     """What every compiled rule does when it fires: declare its conclusions and trace it."""
-    plan = _plan(engine, rule)
+    found = _PLANS.get(id(rule))
+    plan = found[1] if found is not None and found[0] is rule else _plan(engine, rule)
     concluded: list[dict[str, Any]] = []
     for name in plan.establish:
         is_new = engine.declare(trusted_fact(Established, {"name": name})) is not None
@@ -156,7 +157,14 @@ def fire(engine: Any, rule: Rule, case: Any) -> None:
         # leaves open are missing.
         if is_not_stated(case[fact]):
             concluded.append({"missing_fact": fact})
-    engine.firings.append(Firing(rule, _matched(plan, case), concluded))
+    # ``Firing(rule, matched, concluded)``: the frozen dataclass's ``__init__`` sets
+    # each field through ``object.__setattr__``; the same fields, set at once.
+    firing = _new_object(Firing)
+    firing.__dict__.update(rule=rule, matched=_matched(plan, case), concluded=concluded)
+    engine.firings.append(firing)
+
+
+_new_object = object.__new__
 
 
 def _matched(plan: _Plan, case: Any) -> dict[str, Any]:
