@@ -21,6 +21,7 @@ order is total and does not depend on hashing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import update_wrapper
 from typing import Any
 
 from spinepath.engine.compat import experta_module
@@ -136,12 +137,21 @@ def compile_rules(kb: KnowledgeBase, fire: Callable[[Any, Rule, Any], None]) -> 
     """
     order = firing_order(kb)
     compiled: dict[str, Any] = {}
+    names: Any = None
     for index, rule in enumerate(order):
         action = _action(rule, fire)
         salience = len(order) - index
-        compiled["rule_" + rule.id.replace(".", "__")] = experta.Rule(
-            *patterns(rule), salience=salience
-        )(action)
+        made = experta.Rule(*patterns(rule), salience=salience)
+        if names is None:
+            made = made(action)  # experta reads the names the action takes
+            names = made._wrapped_args
+        else:
+            # What ``made(action)`` does, but for reading the action's signature
+            # again: every action is the same function of ``(engine, case)``.
+            made._wrapped = action
+            made._wrapped_args = type(names)(names)
+            made = update_wrapper(made, action)
+        compiled["rule_" + rule.id.replace(".", "__")] = made
     return compiled
 
 

@@ -148,11 +148,9 @@ class FastMatcher(ReteMatcher):
         led by the case fact; only one with an either-or constraint
         (``L(a) | L(b)``) is changed by it, so only those are rewritten.
         """
-        # ``new_conditions`` makes the unbound copy experta's preparation ends with.
-        return {
-            rule.new_conditions(*rule) if in_prepared_form(rule) else prepare_rule(rule)
-            for rule in engine.get_rules()
-        }
+        from spinepath.engine.preparation import prepare_ruleset
+
+        return prepare_ruleset(engine.get_rules())
 
     @staticmethod
     def build_beta_part(ruleset: set[Any], alpha_terminals: dict[Any, Any]) -> None:
