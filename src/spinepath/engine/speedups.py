@@ -76,7 +76,7 @@ from experta.matchers.rete.nodes import (  # noqa: E402
     OrdinaryMatchNode,
 )
 from experta.matchers.rete.token import Token, TokenInfo  # noqa: E402
-from experta.matchers.rete.utils import prepare_rule  # noqa: E402
+from experta.matchers.rete.utils import prepare_rule  # noqa: E402, F401 - tests use it
 from experta.strategies import DepthStrategy  # noqa: E402
 from experta.utils import freeze as _freeze  # noqa: E402
 
