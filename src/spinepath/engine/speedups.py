@@ -153,6 +153,13 @@ class FastMatcher(ReteMatcher):
         return prepare_ruleset(engine.get_rules())
 
     @staticmethod
+    def build_alpha_part(ruleset: set[Any], root_node: Any) -> dict[Any, Any]:
+        """experta's alpha network, built with cheaper bookkeeping (see engine.alpha)."""
+        from spinepath.engine.alpha import build_alpha_part
+
+        return build_alpha_part(ruleset, root_node)
+
+    @staticmethod
     def build_beta_part(ruleset: set[Any], alpha_terminals: dict[Any, Any]) -> None:
         """experta's beta wiring without a dispatcher made per rule (see engine.wiring)."""
         from spinepath.engine.wiring import build_beta_part
