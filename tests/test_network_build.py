@@ -13,7 +13,14 @@ from typing import Any
 
 from spinepath.engine import alpha, preparation, runner, speedups
 from spinepath.engine.compat import experta_module
-from spinepath.engine.compiler import compile_rules
+from spinepath.engine.compiler import (
+    CaseFact,
+    Established,
+    OptionConcluded,
+    case_constraints,
+    compile_rules,
+    patterns,
+)
 from spinepath.kb.model import KnowledgeBase
 
 experta = experta_module()
@@ -62,6 +69,36 @@ def test_compiled_rules_equal_the_rules_experta_wraps(kb: KnowledgeBase) -> None
         wrapped = experta.Rule(*rule, salience=rule.salience)(rule._wrapped)
         assert _deep(rule) == _deep(wrapped)
         assert rule.__wrapped__ is wrapped.__wrapped__
+
+
+def _patterns_by_experta(rule: Any) -> list[Any]:
+    """A rule's patterns made with experta's constructors and operators, as the compiler
+    made them before it built them directly."""
+    constraints = {}
+    for slot, values in case_constraints(rule).items():
+        constraint = L(values[0])
+        for value in values[1:]:
+            constraint = constraint | L(value)
+        constraints[slot] = constraint
+    extra: list[Any] = []
+    for condition in rule.when:
+        if condition.kind == "intermediate":
+            fact = Established(name=condition.subject)
+            extra.append(fact if condition.values[0] else NOT(fact))
+        elif condition.kind == "no_option_in":
+            extra.append(NOT(OptionConcluded(stage=condition.subject)))
+    return [AS.case << CaseFact(**constraints), *extra]
+
+
+def test_patterns_are_the_ones_experta_constructors_make(kb: KnowledgeBase) -> None:
+    for rule in kb.rules:
+        ours, theirs = patterns(rule), _patterns_by_experta(rule)
+        assert _deep(ours) == _deep(theirs), rule.id
+        assert ours == theirs and hash(tuple(ours)) == hash(tuple(theirs))
+        for made, reference in zip(ours, theirs, strict=True):
+            fact = made[0] if isinstance(made, NOT) else made
+            expected = reference[0] if isinstance(reference, NOT) else reference
+            assert fact._Fact__defaults == expected._Fact__defaults
 
 
 def _action(engine: Any, case: Any) -> None:
