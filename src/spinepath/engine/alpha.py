@@ -22,8 +22,6 @@ by path from the root to every conflict-set node.
 
 from __future__ import annotations
 
-from collections import Counter
-from itertools import chain
 from typing import Any
 
 from spinepath.engine.compat import experta_module
@@ -39,34 +37,50 @@ from experta.rule import Rule  # noqa: E402
 
 def build_alpha_part(ruleset: set[Any], root_node: Any) -> dict[Any, Any]:
     """What ``ReteMatcher.build_alpha_part`` returns: the last alpha node of every fact
-    pattern of ``ruleset``, the nodes added below ``root_node``."""
+    pattern of ``ruleset``, the nodes added below ``root_node``.
+
+    experta keeps one object per test (``TypeCheck``, ``FeatureCheck`` and
+    ``FactCapture`` return the one made before for equal arguments, and tests
+    hold their own check function, so two test objects are never equal), so
+    tests are counted and looked up by identity here: hashing one hashes its
+    literals in Python, and experta hashed each several times per pattern.
+    """
     ruleset = ruleset.copy()
     ruleset.add(Rule(InitialFact()))  # as upstream: InitialFact always has its branch
-    rule_facts = {rule: extract_facts(rule) for rule in ruleset}
+    # The rules with their patterns, in the set's order (upstream keeps a dict by rule,
+    # whose every lookup hashes the whole rule again).
+    rule_facts = [(rule, extract_facts(rule)) for rule in ruleset]
 
     features: dict[tuple[Any, Any], Any] = {}
-    fact_checks: dict[Any, set[Any]] = {}
-    for fact in chain.from_iterable(rule_facts.values()):
-        # As upstream's dict comprehension: an equal pattern met later replaces the
-        # checks of an earlier one (the capture's name holds the pattern's id).
-        fact_checks[fact] = _checks(fact, features)
+    fact_checks: dict[Any, dict[int, Any]] = {}
+    for _, facts in rule_facts:
+        for fact in facts:
+            # As upstream's dict comprehension: an equal pattern met later replaces the
+            # checks of an earlier one (the capture's name holds the pattern's id).
+            fact_checks[fact] = _checks(fact, features)
 
-    check_rank = Counter(chain.from_iterable(fact_checks.values()))
+    rank: dict[int, int] = {}  # each test: how many distinct patterns have it
+    for checks in fact_checks.values():
+        for key in checks:
+            rank[key] = rank.get(key, 0) + 1
     infinity = float("inf")
     sort_key: dict[int, tuple[float, int]] = {}
-    for check in check_rank:
-        if isinstance(check, TypeCheck):
-            sort_key[id(check)] = (infinity, hash(check))
-        elif isinstance(check, FactCapture):
-            sort_key[id(check)] = (-infinity, hash(check))
-        elif isinstance(check, FeatureCheck):
-            sort_key[id(check)] = (check_rank[check], hash(check))
-        else:  # pragma: no cover - generate_checks makes only these
-            raise TypeError("Unknown check type.")
-    fact_weight = {fact: sum(check_rank[c] for c in checks) for fact, checks in fact_checks.items()}
+    for checks in fact_checks.values():
+        for key, check in checks.items():
+            if key in sort_key:
+                continue
+            if isinstance(check, TypeCheck):
+                sort_key[key] = (infinity, hash(check))
+            elif isinstance(check, FactCapture):
+                sort_key[key] = (-infinity, hash(check))
+            elif isinstance(check, FeatureCheck):
+                sort_key[key] = (rank[key], hash(check))
+            else:  # pragma: no cover - generate_checks makes only these
+                raise TypeError("Unknown check type.")
+    fact_weight = {fact: sum(rank[key] for key in checks) for fact, checks in fact_checks.items()}
 
-    def weighted_rule_sort(rule: Any) -> float:
-        facts = rule_facts[rule]
+    def weighted_rule_sort(pair: tuple[Any, set[Any]]) -> float:
+        facts = pair[1]
         return sum(fact_weight[fact] for fact in facts) / len(facts)
 
     def weighted_check_sort(check: Any) -> tuple[float, int]:
@@ -79,10 +93,11 @@ def build_alpha_part(ruleset: set[Any], root_node: Any) -> dict[Any, Any]:
             children.setdefault((id(node), id(matcher)), child.node)
 
     fact_terminal_nodes: dict[Any, Any] = {}
-    for rule in sorted(ruleset, key=weighted_rule_sort, reverse=True):
-        for fact in rule_facts[rule]:
+    for _, facts in sorted(rule_facts, key=weighted_rule_sort, reverse=True):
+        for fact in facts:
             current = root_node
-            for check in sorted(fact_checks[fact], key=weighted_check_sort, reverse=True):
+            ordered = sorted(fact_checks[fact].values(), key=weighted_check_sort, reverse=True)
+            for check in ordered:
                 found = children.get((id(current), id(check)))
                 if found is None:
                     found = _feature_tester(check)
@@ -93,23 +108,27 @@ def build_alpha_part(ruleset: set[Any], root_node: Any) -> dict[Any, Any]:
     return fact_terminal_nodes
 
 
-def _checks(fact: Any, features: dict[tuple[Any, Any], Any]) -> set[Any]:
-    """``set(generate_checks(fact))``, each feature test made once per key and literal."""
-    checks = {TypeCheck(type(fact))}
+def _checks(fact: Any, features: dict[tuple[Any, Any], Any]) -> dict[int, Any]:
+    """``set(generate_checks(fact))``, by identity, each feature test made once per key
+    and literal."""
+    check = TypeCheck(type(fact))
+    checks = {id(check): check}
     captured = False
     for key, value in fact.items():
         if key == "__bind__":
-            checks.add(FactCapture(value))
+            check = FactCapture(value)
             captured = True
-            continue
-        # The same test FeatureCheck(key, value) returns (it keeps one per key and literal).
-        memo = (key, value)
-        check = features.get(memo)
-        if check is None:
-            check = features[memo] = FeatureCheck(key, value)
-        checks.add(check)
+        else:
+            # The same test FeatureCheck(key, value) returns (it keeps one per key and
+            # literal), without working out its check function again.
+            memo = (key, value)
+            check = features.get(memo)
+            if check is None:
+                check = features[memo] = FeatureCheck(key, value)
+        checks[id(check)] = check
     if not captured:
-        checks.add(FactCapture(f"__pattern_{id(fact)}__"))
+        check = FactCapture(f"__pattern_{id(fact)}__")
+        checks[id(check)] = check
     return checks
 
 
