@@ -22,6 +22,10 @@ from tests.helpers import KNOWLEDGE
 #: Runs the command in this process, then reports on standard error what it loaded.
 PROBE = """
 import json, sys
+LOOKED_FOR = (
+    "yaml", "jinja2", "spinepath.strict_yaml",
+    "spinepath.batch", "spinepath.interop.commands", "spinepath.web.command",
+)
 import pydantic
 from spinepath.cli import main
 
@@ -40,7 +44,7 @@ def built(module):
     )
 
 report = {
-    "modules": sorted(m for m in ("yaml", "jinja2", "spinepath.strict_yaml") if m in sys.modules),
+    "modules": sorted(m for m in LOOKED_FOR if m in sys.modules),
     "built": built(kb_model) + built(pathway_model) + built(case_model),
 }
 print("PROBE " + json.dumps(report), file=sys.stderr)
@@ -113,3 +117,18 @@ def test_the_program_sets_the_cyclic_collector_and_the_library_leaves_it() -> No
     assert middle_threshold("spinepath.start") == MIDDLE_GENERATION_EVERY
     assert middle_threshold("spinepath, spinepath.api, spinepath.cli") == 10
 
+
+
+def test_commands_in_modules_of_their_own_are_there_when_looked_up() -> None:
+    # cli.LazyCommands: batch, export and serve are imported on first lookup (the probe
+    # above checks that an assessment does not import them); every lookup finds them.
+    from spinepath.cli import LazyCommands, main
+
+    assert isinstance(main.commands, LazyCommands)
+    names = list(main.commands)
+    assert {"batch", "export", "serve", "assess"} <= set(names)
+    assert [command.name for command in main.commands.values()] == names
+    assert [name for name, _ in main.commands.items()] == names
+    assert main.commands.get("serve").name == "serve"
+    assert main.commands.get("no-such-command") is None
+    assert main.commands.get("no-such-command", "default") == "default"
