@@ -118,6 +118,31 @@ def test_the_program_sets_the_cyclic_collector_and_the_library_leaves_it() -> No
     assert middle_threshold("spinepath, spinepath.api, spinepath.cli") == 10
 
 
+def test_the_program_starts_without_collecting_then_collects_as_python_does() -> None:
+    # No collection while a command starts; after the first one, Python's threshold for
+    # the youngest generation again (a long-running command keeps collecting).
+    code = (
+        "import gc, json, spinepath.start as s\n"
+        "first = gc.get_threshold()\n"
+        "gc.collect(0)\n"
+        "print(json.dumps([first, gc.get_threshold(), s.START_YOUNG, s.MIDDLE_GENERATION_EVERY]))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    first, after, start_young, middle = json.loads(found)
+    python = subprocess.run(
+        [sys.executable, "-c", "import gc, json; print(json.dumps(gc.get_threshold()))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    python_young, _, python_old = json.loads(python)
+    assert first == [start_young, middle, python_old]
+    assert after == [python_young, middle, python_old]
+    assert start_young > python_young
+
+
 
 def test_commands_in_modules_of_their_own_are_there_when_looked_up() -> None:
     # cli.LazyCommands: batch, export and serve are imported on first lookup (the probe
