@@ -22,6 +22,10 @@ from tests.helpers import KNOWLEDGE
 #: Runs the command in this process, then reports on standard error what it loaded.
 PROBE = """
 import json, sys
+LOOKED_FOR = (
+    "yaml", "jinja2", "spinepath.strict_yaml",
+    "spinepath.batch", "spinepath.interop.commands", "spinepath.web.command",
+)
 import pydantic
 from spinepath.cli import main
 
@@ -40,7 +44,7 @@ def built(module):
     )
 
 report = {
-    "modules": sorted(m for m in ("yaml", "jinja2", "spinepath.strict_yaml") if m in sys.modules),
+    "modules": sorted(m for m in LOOKED_FOR if m in sys.modules),
     "built": built(kb_model) + built(pathway_model) + built(case_model),
 }
 print("PROBE " + json.dumps(report), file=sys.stderr)
@@ -113,3 +117,43 @@ def test_the_program_sets_the_cyclic_collector_and_the_library_leaves_it() -> No
     assert middle_threshold("spinepath.start") == MIDDLE_GENERATION_EVERY
     assert middle_threshold("spinepath, spinepath.api, spinepath.cli") == 10
 
+
+def test_the_program_starts_without_collecting_then_collects_as_python_does() -> None:
+    # No collection while a command starts; after the first one, Python's threshold for
+    # the youngest generation again (a long-running command keeps collecting).
+    code = (
+        "import gc, json, spinepath.start as s\n"
+        "first = gc.get_threshold()\n"
+        "gc.collect(0)\n"
+        "print(json.dumps([first, gc.get_threshold(), s.START_YOUNG, s.MIDDLE_GENERATION_EVERY]))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    first, after, start_young, middle = json.loads(found)
+    python = subprocess.run(
+        [sys.executable, "-c", "import gc, json; print(json.dumps(gc.get_threshold()))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    python_young, _, python_old = json.loads(python)
+    assert first == [start_young, middle, python_old]
+    assert after == [python_young, middle, python_old]
+    assert start_young > python_young
+
+
+
+def test_commands_in_modules_of_their_own_are_there_when_looked_up() -> None:
+    # cli.LazyCommands: batch, export and serve are imported on first lookup (the probe
+    # above checks that an assessment does not import them); every lookup finds them.
+    from spinepath.cli import LazyCommands, main
+
+    assert isinstance(main.commands, LazyCommands)
+    names = list(main.commands)
+    assert {"batch", "export", "serve", "assess"} <= set(names)
+    assert [command.name for command in main.commands.values()] == names
+    assert [name for name, _ in main.commands.items()] == names
+    assert main.commands.get("serve").name == "serve"
+    assert main.commands.get("no-such-command") is None
+    assert main.commands.get("no-such-command", "default") == "default"

@@ -28,10 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import click
 
 from spinepath import __version__
-from spinepath.batch import batch
 from spinepath.errors import SpinepathError
-from spinepath.interop.commands import export
-from spinepath.web.command import serve
 
 if TYPE_CHECKING:  # imported when completing only, to keep every start fast
     from click.shell_completion import CompletionItem
@@ -1039,9 +1036,64 @@ def _sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-main.add_command(batch)
-main.add_command(export)
-main.add_command(serve)
+
+
+class LazyCommands(dict[str, Any]):
+    """The group's commands, some of them imported when first looked up.
+
+    A command in a module of its own that an assessment never needs (``batch``,
+    ``export``, ``serve``) is registered by a loader instead: importing those
+    modules for their click commands was about a twentieth of what a cold
+    ``assess`` spends beyond the floor. Every lookup (``[name]``, ``get``,
+    ``values``, ``items``) gives the command itself, so click, ``--help``,
+    completion and the tests see every command as before.
+    """
+
+    def __init__(self, commands: dict[str, Any], loaders: dict[str, Callable[[], Any]]) -> None:
+        super().__init__(commands)
+        for name in loaders:
+            super().__setitem__(name, None)
+        self._loaders = dict(loaders)
+
+    def __getitem__(self, name: str) -> Any:
+        command = super().__getitem__(name)
+        if command is None and name in self._loaders:
+            command = self._loaders.pop(name)()
+            super().__setitem__(name, command)
+        return command
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def values(self) -> list[Any]:  # type: ignore[override]
+        return [self[name] for name in self]
+
+    def items(self) -> list[tuple[str, Any]]:  # type: ignore[override]
+        return [(name, self[name]) for name in self]
+
+
+def _batch() -> click.Command:
+    from spinepath.batch import batch
+
+    return batch
+
+
+def _export() -> click.Command:
+    from spinepath.interop.commands import export
+
+    return export
+
+
+def _serve() -> click.Command:
+    from spinepath.web.command import serve
+
+    return serve
+
+
+main.commands = LazyCommands(main.commands, {"batch": _batch, "export": _export, "serve": _serve})
 
 if __name__ == "__main__":  # pragma: no cover - `python -m spinepath.cli`
     main()

@@ -21,6 +21,7 @@ order is total and does not depend on hashing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import update_wrapper
 from typing import Any
 
 from spinepath.engine.compat import experta_module
@@ -28,6 +29,7 @@ from spinepath.errors import KnowledgeError
 from spinepath.kb.model import RED_FLAG_SCREENS, KnowledgeBase, Rule
 
 experta = experta_module()
+from experta.fieldconstraint import ORFC  # noqa: E402 - after the shim
 
 
 class CaseFact(experta.Fact):
@@ -49,11 +51,13 @@ def dependencies(kb: KnowledgeBase) -> dict[str, list[Rule]]:
     ``no_option_in``."""
     establishers: dict[str, list[Rule]] = {}
     by_stage: dict[str, list[Rule]] = {}
+    # kb.stage_of, looked up in one table instead of searching the stages every time.
+    stage_of = {treatment.id: stage.id for stage in kb.stages for treatment in stage.treatments}
     for rule in kb.rules:
         for name in rule.then.establish:
             establishers.setdefault(name, []).append(rule)
         for option in rule.then.options:
-            by_stage.setdefault(kb.stage_of(option), []).append(rule)
+            by_stage.setdefault(stage_of[option], []).append(rule)
     found: dict[str, list[Rule]] = {}
     for rule in kb.rules:
         found[rule.id] = []
@@ -109,24 +113,41 @@ def case_constraints(rule: Rule) -> dict[str, list[Any]]:
 
 
 def patterns(rule: Rule) -> list[Any]:
-    """The experta patterns for a rule's conditions, the case always bound as ``case``."""
+    """The experta patterns for a rule's conditions, the case always bound as ``case``.
+
+    The same patterns as ``AS.case << CaseFact(**constraints)``, ``Established(name=...)``
+    and ``OptionConcluded(stage=...)`` (``tests/test_network_build.py`` compares them), made
+    without experta's per-key ``Fact.__setitem__``: every value is a literal constraint or a
+    string, which experta's ``freeze`` keeps as it is, and no pattern is declared.
+    """
     constraints = {slot: _any_of(values) for slot, values in case_constraints(rule).items()}
     extra: list[Any] = []
     for condition in rule.when:
         if condition.kind == "intermediate":
-            fact = Established(name=condition.subject)
+            fact = _pattern(Established, {"name": condition.subject})
             extra.append(fact if condition.values[0] else experta.NOT(fact))
         elif condition.kind == "no_option_in":
-            extra.append(experta.NOT(OptionConcluded(stage=condition.subject)))
-    return [experta.AS.case << CaseFact(**constraints), *extra]
+            extra.append(experta.NOT(_pattern(OptionConcluded, {"stage": condition.subject})))
+    case = _pattern(CaseFact, constraints)
+    case.__bind__ = "case"  # what ``AS.case << case`` does to a pattern not yet bound
+    return [case, *extra]
+
+
+def _pattern(fact_class: type, constraints: dict[str, Any]) -> Any:
+    """``fact_class(**constraints)`` for hashable constraints (``freeze`` keeps them)."""
+    fact = fact_class()
+    dict.update(fact, constraints)
+    return fact
 
 
 def _any_of(values: Any) -> Any:
-    """An experta constraint that holds for any of ``values`` (one literal, or an either-or)."""
-    constraint = experta.L(values[0])
-    for value in values[1:]:
-        constraint = constraint | experta.L(value)
-    return constraint
+    """An experta constraint that holds for any of ``values`` (one literal, or an either-or).
+
+    ``L(a) | L(b) | L(c)`` is ``ORFC(L(a), L(b), L(c))``; made at once here.
+    """
+    if len(values) == 1:
+        return experta.L(values[0])
+    return ORFC(*(experta.L(value) for value in values))
 
 
 def compile_rules(kb: KnowledgeBase, fire: Callable[[Any, Rule, Any], None]) -> dict[str, Any]:
@@ -136,12 +157,21 @@ def compile_rules(kb: KnowledgeBase, fire: Callable[[Any, Rule, Any], None]) -> 
     """
     order = firing_order(kb)
     compiled: dict[str, Any] = {}
+    names: Any = None
     for index, rule in enumerate(order):
         action = _action(rule, fire)
         salience = len(order) - index
-        compiled["rule_" + rule.id.replace(".", "__")] = experta.Rule(
-            *patterns(rule), salience=salience
-        )(action)
+        made = experta.Rule(*patterns(rule), salience=salience)
+        if names is None:
+            made = made(action)  # experta reads the names the action takes
+            names = made._wrapped_args
+        else:
+            # What ``made(action)`` does, but for reading the action's signature
+            # again: every action is the same function of ``(engine, case)``.
+            made._wrapped = action
+            made._wrapped_args = type(names)(names)
+            made = update_wrapper(made, action)
+        compiled["rule_" + rule.id.replace(".", "__")] = made
     return compiled
 
 

@@ -99,7 +99,7 @@ from experta.matchers.rete.nodes import (  # noqa: E402
     OrdinaryMatchNode,
 )
 from experta.matchers.rete.token import Token, TokenInfo  # noqa: E402
-from experta.matchers.rete.utils import prepare_rule  # noqa: E402
+from experta.matchers.rete.utils import prepare_rule  # noqa: E402, F401 - tests use it
 from experta.strategies import DepthStrategy  # noqa: E402
 from experta.utils import freeze as _freeze  # noqa: E402
 
@@ -209,11 +209,16 @@ class FastMatcher(ReteMatcher):
         led by the case fact; only one with an either-or constraint
         (``L(a) | L(b)``) is changed by it, so only those are rewritten.
         """
-        # ``new_conditions`` makes the unbound copy experta's preparation ends with.
-        return {
-            rule.new_conditions(*rule) if in_prepared_form(rule) else prepare_rule(rule)
-            for rule in engine.get_rules()
-        }
+        from spinepath.engine.preparation import prepare_ruleset
+
+        return prepare_ruleset(engine.get_rules())
+
+    @staticmethod
+    def build_alpha_part(ruleset: set[Any], root_node: Any) -> dict[Any, Any]:
+        """experta's alpha network, built with cheaper bookkeeping (see engine.alpha)."""
+        from spinepath.engine.alpha import build_alpha_part
+
+        return build_alpha_part(ruleset, root_node)
 
     @staticmethod
     def build_beta_part(ruleset: set[Any], alpha_terminals: dict[Any, Any]) -> None:

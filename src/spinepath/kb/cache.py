@@ -134,11 +134,32 @@ def knowledge_key(root: Path) -> str:
     for part in (__version__, sys.version, _pydantic_versions(), str(FORMAT)):
         digest.update(part.encode() + b"\0")
     for name in _LOADER_CODE:
-        digest.update((_PACKAGE / name).read_bytes() + b"\0")
+        digest.update(_contents(str(_PACKAGE / name)))
+        digest.update(b"\0")
     for parts, path in sorted(_knowledge_files(str(root), ())):
-        with open(path, "rb") as stream:
-            digest.update("/".join(parts).encode() + b"\0" + stream.read() + b"\0")
+        digest.update("/".join(parts).encode() + b"\0")
+        digest.update(_contents(path))
+        digest.update(b"\0")
     return digest.hexdigest()[:32]
+
+
+def _contents(path: str) -> bytes:
+    """The bytes of the file at ``path``.
+
+    The key reads every knowledge file on every start: the descriptor and one read
+    of the whole file cost half of what ``open()`` and its buffered reader cost.
+    """
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        chunks = []
+        size = os.fstat(descriptor).st_size
+        while True:  # a file that grew since fstat is still read to its end
+            chunk = os.read(descriptor, max(size, 1 << 16))
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    finally:
+        os.close(descriptor)
 
 
 def _knowledge_files(
