@@ -67,6 +67,14 @@ class Tally:
         self.fired |= other.fired
         self.cases += other.cases
 
+    def renumber(self, blocks: dict[int, int]) -> None:
+        """Give the examples the block numbers ``blocks`` maps theirs to."""
+        for groups in (self.violations, self.uncovered):
+            for group in groups.values():  # type: ignore[attr-defined]
+                if group.example is not None:
+                    block, index, data = group.example
+                    group.example = (blocks[block], index, data)
+
 
 @dataclass
 class CaseContext:
