@@ -31,7 +31,7 @@ from spinepath.verify.cones import Block, blocks
 from spinepath.verify.context import Behaviours, context_keys, infer_firings, quotient
 from spinepath.verify.space import Dimension, Space, ValueClass, build_space, is_default
 
-CHUNK = 1500
+CHUNK = 500
 
 #: Called once per phase with what it checks and how many cases, before its progress.
 Phase = Callable[[str, int], None]
