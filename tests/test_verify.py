@@ -506,3 +506,46 @@ def _signal_state(_: int) -> tuple[Any, set[Any]]:
     import signal
 
     return signal.getsignal(signal.SIGINT), signal.pthread_sigmask(signal.SIG_BLOCK, set())
+
+
+def test_a_signal_while_the_pool_starts_stops_every_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SIGTERM arriving while the workers are forked is taken by the parent once the pool
+    exists, inside the block that terminates it: no worker is left running."""
+    import multiprocessing
+    import signal
+
+    from spinepath.verify import run
+
+    class Stopped(BaseException):
+        pass
+
+    def stopped(signum: int, frame: object) -> None:
+        raise Stopped()
+
+    started: list[Any] = []
+    real = multiprocessing.get_context("fork")
+
+    class SignalledOnStart:
+        def Pool(self, *args: Any, **kwargs: Any) -> Any:
+            import threading
+
+            # To this thread, as to the command's only one (a test runner may have other
+            # threads, which a signal to the process could reach): pending, it is blocked.
+            signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+            pool = real.Pool(*args, **kwargs)
+            started.extend(pool._pool)
+            return pool
+
+    monkeypatch.setattr(run.multiprocessing, "get_context", lambda method: SignalledOnStart())
+    previous = signal.signal(signal.SIGTERM, stopped)
+    try:
+        with pytest.raises(Stopped), run._pool(2):
+            raise AssertionError("the signal was not taken when the pool started")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert len(started) == 2
+    for process in started:
+        process.join(timeout=30)
+        assert not process.is_alive()

@@ -389,7 +389,11 @@ def _pool(workers: int) -> Iterator[Any]:
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
     try:
         pool = context.Pool(workers, initializer=_quiet_worker)
-    finally:
+    except BaseException:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        raise
     with pool:
+        # Unblocked inside the block: a signal pending since the fork is raised here,
+        # and leaving the block terminates every worker.
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         yield pool
