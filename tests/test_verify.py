@@ -1,6 +1,6 @@
 """``spinepath verify``: the reduction is sound, and the proof fails on a broken knowledge base.
 
-The full proof takes about a minute, so these tests check its parts on the real
+The full proof takes minutes, so these tests check its parts on the real
 knowledge base (the reduction, the checks on selected blocks) and run the whole
 proof only on small, deliberately broken copies, where a block is enough to
 show the violation.
