@@ -28,7 +28,7 @@ from spinepath.kb.loading import load_knowledge
 from spinepath.kb.model import KnowledgeBase
 from spinepath.verify.checks import CaseContext, Checker, Tally
 from spinepath.verify.cones import Block, blocks
-from spinepath.verify.context import Behaviours, context_keys, infer_firings, quotient
+from spinepath.verify.context import Behaviours, context_keys, quotient
 from spinepath.verify.space import Dimension, Space, ValueClass, build_space, is_default
 
 CHUNK = 500
@@ -207,16 +207,18 @@ def _prime(
         blocks=block_list,
         enumerations={},
         checker=Checker(kb),
-        infer=lambda case: infer_firings(engine, case),
-        build=lambda case, firings: build_pathway(kb, _inference(case, firings)),
+        infer=lambda case: _inferred(engine, case),
+        build=lambda case, inference: build_pathway(kb, inference),
         behaviours=behaviours,
     )
 
 
-def _inference(case: Case, firings: Any) -> Any:
-    from spinepath.engine.runner import Inference
-
-    return Inference(case=case, firings=firings)
+def _inferred(engine: Any, case: Case) -> Any:
+    """The engine's inference on ``case``, or its error."""
+    try:
+        return engine.infer(case)
+    except EngineError as error:
+        return error
 
 
 def _worker_state() -> dict[str, Any]:
@@ -248,13 +250,16 @@ def _check(task: tuple[int, int, int]) -> tuple[Tally, list[str]]:
         case = Case.model_validate(data)
         ctx = CaseContext(case, data, weight, (block_index, index), tally)
         tally.cases += 1
-        firings = infer(case)
+        inference = infer(case)
+        failed = isinstance(inference, EngineError)
         if behaviours is not None:
-            signatures.append(behaviours.signature(case, firings))
+            signatures.append(
+                behaviours.signature(case, inference if failed else inference.firings)
+            )
         try:
-            if isinstance(firings, EngineError):
-                raise firings
-            pathway = build(case, firings)
+            if failed:
+                raise inference
+            pathway = build(case, inference)
         except EngineError as error:
             ctx.violation(checker.invariants["one_current_stage"].title, error.problems[0])
             continue
