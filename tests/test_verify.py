@@ -1,6 +1,6 @@
 """``spinepath verify``: the reduction is sound, and the proof fails on a broken knowledge base.
 
-The full proof takes about a minute, so these tests check its parts on the real
+The full proof takes minutes, so these tests check its parts on the real
 knowledge base (the reduction, the checks on selected blocks) and run the whole
 proof only on small, deliberately broken copies, where a block is enough to
 show the violation.
@@ -407,3 +407,145 @@ def test_caps_and_alerts_count_as_conclusions_for_subsumption() -> None:
     )
     found = subsumed_rules(capless)
     assert any(line.startswith("surgical.prior_fusion_not_stated") for line in found)
+
+
+def _skip_non_invasive(rules: list[dict[str, Any]]) -> None:
+    """Surgery reachable without non-invasive therapy having failed (a violation)."""
+    for rule in rules:
+        if rule["id"] == "progression.non_invasive_exhausted":
+            rule["when"]["non_invasive_therapy"] = ["failed", "not_tried"]
+        if rule["id"] == "stage.non_invasive_current":
+            rule["when"]["non_invasive_therapy"] = ["ongoing", "helped", None]
+
+
+def _tally_as_data(tally: Tally) -> Any:
+    return (
+        sorted((key, g.cases, g.raw, repr(g.example)) for key, g in tally.violations.items()),
+        sorted((key, g.cases, g.raw, repr(g.example)) for key, g in tally.uncovered.items()),
+        sorted(tally.fired),
+        tally.cases,
+    )
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_planning_while_checking_gives_the_plan_and_findings_of_planning_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_cache: None, workers: int
+) -> None:
+    """The behaviours read off the context block's engine runs are those the planner finds
+    running the engine on its own, and the examples keep their (block, index) order."""
+    from spinepath.verify import run
+
+    directory = _broken_copy(
+        tmp_path,
+        {"01_progression.yaml": _skip_non_invasive, "30_surgical.yaml": _surgical_only_laminotomy},
+    )
+    monkeypatch.setenv("SPINEPATH_KNOWLEDGE", str(directory))
+    kb = load_knowledge()
+    run._PLANS.pop(id(kb), None)
+    phases: list[tuple[str, int]] = []
+    checked: list[int] = []
+    found, tally, _ = run.enumerate_all(
+        kb, workers, checked.append, lambda label, size: phases.append((label, size))
+    )
+    run._PLANS.pop(id(kb), None)
+    planned = Plan.of(kb)
+    assert planned is not found
+    assert [(b.dims, b.size, [(u.kind, u.name) for u in b.units]) for b in found.blocks] == [
+        (b.dims, b.size, [(u.kind, u.name) for u in b.units]) for b in planned.blocks
+    ]
+    assert [b.space.dimensions for b in found.blocks] == [
+        b.space.dimensions for b in planned.blocks
+    ]
+    _, again, _ = run.enumerate_all(planned, workers)
+    assert tally.violations  # the examples' order is tested on real violations
+    assert _tally_as_data(tally) == _tally_as_data(again)
+    # Progress: the planning phase, then the rest, each counted in full.
+    context = next(b for b in planned.blocks if "context" not in b.dims and b.size > 1000)
+    assert phases == [
+        (run.CONTEXT_PHASE, context.size),
+        (run.CASES_PHASE, tally.cases - context.size),
+    ]
+    assert sum(checked) == tally.cases == sum(b.size for b in planned.blocks)
+
+
+def test_the_enumeration_gives_each_index_its_case_and_weight() -> None:
+    """The fast enumeration is the mixed-radix assignment, its case data (in the same key
+    order) and its weight, on cases from every block."""
+    from spinepath.verify.run import Enumeration
+
+    plan = Plan.of(load_knowledge())
+    rng = random.Random(3)
+    for block in plan.blocks:
+        enumeration = Enumeration(block)
+        for index in {0, block.size - 1, *(rng.randrange(block.size) for _ in range(50))}:
+            [(at, data, weight)] = list(enumeration.cases(index, index + 1))
+            chosen = plan.assignment(block, index)
+            want = block.space.case_data(chosen)
+            assert at == index
+            assert list(data.items()) == list(want.items())
+            assert weight == plan.weight(block, chosen)
+
+
+def test_workers_start_with_ctrl_c_ignored_and_the_parent_as_it_was() -> None:
+    """A pool is forked with SIGINT and SIGTERM blocked, so no signal reaches a worker
+    before it ignores Ctrl-C; the parent's signal mask is restored."""
+    import signal
+
+    from spinepath.verify import run
+
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, set())
+    with run._pool(2) as pool:
+        assert signal.pthread_sigmask(signal.SIG_BLOCK, set()) == before
+        states = pool.map(_signal_state, range(4))
+    for handler, blocked in states:
+        assert handler == signal.SIG_IGN
+        assert not blocked & {signal.SIGINT, signal.SIGTERM}
+
+
+def _signal_state(_: int) -> tuple[Any, set[Any]]:
+    import signal
+
+    return signal.getsignal(signal.SIGINT), signal.pthread_sigmask(signal.SIG_BLOCK, set())
+
+
+def test_a_signal_while_the_pool_starts_stops_every_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SIGTERM arriving while the workers are forked is taken by the parent once the pool
+    exists, inside the block that terminates it: no worker is left running."""
+    import multiprocessing
+    import signal
+
+    from spinepath.verify import run
+
+    class Stopped(BaseException):
+        pass
+
+    def stopped(signum: int, frame: object) -> None:
+        raise Stopped()
+
+    started: list[Any] = []
+    real = multiprocessing.get_context("fork")
+
+    class SignalledOnStart:
+        def Pool(self, *args: Any, **kwargs: Any) -> Any:
+            import threading
+
+            # To this thread, as to the command's only one (a test runner may have other
+            # threads, which a signal to the process could reach): pending, it is blocked.
+            signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+            pool = real.Pool(*args, **kwargs)
+            started.extend(pool._pool)
+            return pool
+
+    monkeypatch.setattr(run.multiprocessing, "get_context", lambda method: SignalledOnStart())
+    previous = signal.signal(signal.SIGTERM, stopped)
+    try:
+        with pytest.raises(Stopped), run._pool(2):
+            raise AssertionError("the signal was not taken when the pool started")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert len(started) == 2
+    for process in started:
+        process.join(timeout=30)
+        assert not process.is_alive()

@@ -214,10 +214,10 @@ def test_an_engine_error_is_a_violation_of_one_current_stage(
     run._prime(kb)
     try:
 
-        def no_single_stage(case: Case) -> Pathway:
+        def no_single_stage(case: Case, inference: object) -> Pathway:
             raise EngineError("no current stage concluded")
 
-        monkeypatch.setitem(run._WORKER, "assess", no_single_stage)
+        monkeypatch.setitem(run._WORKER, "build", no_single_stage)
         tally = run.check_range((0, 0, 2))
     finally:
         run._WORKER.clear()

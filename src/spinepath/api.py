@@ -449,14 +449,19 @@ def __getattr__(name: str) -> Any:
 
 
 def verify_knowledge(
-    *, workers: int = 1, progress: Callable[[int], None] | None = None
+    *,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+    phase: Callable[[str, int], None] | None = None,
 ) -> dict[str, Any]:
     """The proof of the knowledge base over the whole case space (``spinepath verify``):
     the report as a mapping, ``report["ok"]`` False on any violation. ``progress`` is
-    called with the number of cases checked (:func:`verify_plan_size` in all)."""
+    called with the number of cases checked (:func:`verify_plan_size` in all), ``phase``
+    with the label and number of cases of each phase as it begins (planning checks the
+    context's cases, then the rest follow)."""
     from spinepath.verify import verify as run
 
-    return run(workers=workers, progress=progress)
+    return run(workers=workers, progress=progress, phase=phase)
 
 
 def verify_plan_size() -> int:

@@ -1016,9 +1016,34 @@ def _run_verify(workers: int) -> dict[str, Any]:
 
     if not sys.stderr.isatty():
         return api.verify_knowledge(workers=workers)
-    size = api.verify_plan_size()
-    with click.progressbar(length=size, label="checking cases", file=sys.stderr) as bar:
-        return api.verify_knowledge(workers=workers, progress=bar.update)
+    with _PhaseBars() as bars:
+        return api.verify_knowledge(workers=workers, progress=bars.update, phase=bars.start)
+
+
+class _PhaseBars:
+    """One progress bar on standard error per phase of verify (planning, checking)."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def start(self, label: str, length: int) -> None:
+        self.close()
+        self.bar = click.progressbar(length=length, label=label, file=sys.stderr)
+        self.bar.__enter__()
+
+    def update(self, cases: int) -> None:
+        self.bar.update(cases)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+    def __enter__(self) -> _PhaseBars:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @contextlib.contextmanager

@@ -20,15 +20,18 @@ def verify(
     kb: KnowledgeBase | None = None,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    phase: Callable[[str, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Run the whole proof and return the report (``report["ok"]`` says whether it holds)."""
+    """Run the whole proof and return the report (``report["ok"]`` says whether it holds).
+
+    ``phase`` is called with the label and the number of cases of each phase as it
+    begins (planning, which checks the context's cases, then the rest), ``progress``
+    with the number of cases checked since its last call."""
     from spinepath.kb.loading import load_knowledge
     from spinepath.verify.report import build_report
-    from spinepath.verify.run import Plan, enumerate_all
+    from spinepath.verify.run import enumerate_all
 
-    kb = kb or load_knowledge()
-    plan = Plan.of(kb)
-    tally, seconds = enumerate_all(plan, workers, progress)
+    plan, tally, seconds = enumerate_all(kb or load_knowledge(), workers, progress, phase)
     return build_report(plan, tally, seconds, workers)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spinepath.case.model import Case
-from spinepath.kb.model import OFFERED, Invariant, KnowledgeBase
+from spinepath.kb.model import OFFERED, Condition, Invariant, KnowledgeBase
 from spinepath.pathway.model import Pathway
 from spinepath.verify.cones import Unit
 from spinepath.verify.invariants import (
@@ -67,6 +67,14 @@ class Tally:
         self.fired |= other.fired
         self.cases += other.cases
 
+    def renumber(self, blocks: dict[int, int]) -> None:
+        """Give the examples the block numbers ``blocks`` maps theirs to."""
+        for groups in (self.violations, self.uncovered):
+            for group in groups.values():  # type: ignore[attr-defined]
+                if group.example is not None:
+                    block, index, data = group.example
+                    group.example = (blocks[block], index, data)
+
 
 @dataclass
 class CaseContext:
@@ -107,16 +115,53 @@ class Checker:
                 ("caution", CAUTION_CHECKS),
             )
         }
+        #: The case keys the invariants' ``when`` conditions read (what :meth:`_live` caches on).
+        self._when_keys = tuple(
+            sorted(
+                {
+                    _read_key(kb, c)
+                    for invariants in self._scoped.values()
+                    for i in invariants
+                    for c in i.when
+                }
+            )
+        )
+        self._live_by: dict[tuple[Any, ...], _Live] = {}
+        self._calls: dict[int, tuple[list[Unit], list[Any], frozenset[str]]] = {}
 
     def check(self, ctx: CaseContext, pathway: Pathway, units: list[Unit]) -> None:
         seen = Seen(self.kb, ctx.case, pathway, self.reads)
-        facts = seen.facts()
-        live = {
-            scope: [i for i in invariants if applies(self.kb, i, facts)]
-            for scope, invariants in self._scoped.items()
-        }
-        for unit in units:
-            getattr(self, "_" + unit.kind)(ctx, seen, live, unit.name)
+        live = self._live(ctx.case)
+        calls, rules = self._units(units)
+        for method, name in calls:
+            method(ctx, seen, live, name)
+        # Which of the units' rules fired (each rule is recorded once it fired anywhere).
+        fired = ctx.tally.fired
+        if not rules <= fired:
+            fired |= rules.intersection(step.rule for step in pathway.trace)
+
+    def _live(self, case: Case) -> _Live:
+        """The invariants of each scope whose ``when`` holds for the case: a function of the
+        keys those conditions read, so worked out once per combination of their values."""
+        key = tuple(_hashable(getattr(case, k)) for k in self._when_keys)
+        live = self._live_by.get(key)
+        if live is None:
+            facts = {k: getattr(case, k) for k in Case.model_fields}
+            live = self._live_by[key] = {
+                scope: [i for i in invariants if applies(self.kb, i, facts)]
+                for scope, invariants in self._scoped.items()
+            }
+        return live
+
+    def _units(self, units: list[Unit]) -> tuple[list[Any], frozenset[str]]:
+        """The check method and name of each unit but the rules, and the rules' ids
+        (worked out once per list of units)."""
+        cached = self._calls.get(id(units))
+        if cached is None or cached[0] is not units:
+            calls = [(getattr(self, "_" + u.kind), u.name) for u in units if u.kind != "rule"]
+            rules = frozenset(u.name for u in units if u.kind == "rule")
+            cached = self._calls[id(units)] = (units, calls, rules)
+        return cached[1], cached[2]
 
     def _stage(self, ctx: CaseContext, seen: Seen, live: _Live, _name: str) -> None:
         for invariant in live["pathway"]:
@@ -155,9 +200,21 @@ class Checker:
         if not offered:
             ctx.uncovered(f"current stage {stage_id}: no option beyond the always-on ones")
 
-    def _rule(self, ctx: CaseContext, seen: Seen, live: _Live, rule_id: str) -> None:
-        if rule_id not in ctx.tally.fired and any(s.rule == rule_id for s in seen.pathway.trace):
-            ctx.tally.fired.add(rule_id)
+
+def _read_key(kb: KnowledgeBase, condition: Condition) -> str:
+    """The case key a condition on the case reads (as :meth:`KnowledgeBase.holds` does)."""
+    if condition.kind == "measure":
+        return kb.measures[condition.subject].key
+    if condition.kind == "red_flags":
+        return "red_flags"
+    return condition.subject
+
+
+def _hashable(value: object) -> object:
+    """A case value as a key: lists (the red flags) as tuples, types kept apart."""
+    if isinstance(value, list):
+        return (list, tuple(value))
+    return (type(value), value)
 
 
 _Live = dict[str, list[Invariant]]

@@ -34,8 +34,21 @@ class Seen:
     #: The case keys each rule reads, by rule id (computed once per knowledge base).
     reads: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
+    #: What the trace concluded of each option, as (rule, verdict) pairs (:meth:`said`).
+    _said: dict[str, set[tuple[str, Any]]] | None = field(default=None, repr=False)
+
     def facts(self) -> dict[str, Any]:
         return {key: getattr(self.case, key) for key in Case.model_fields}
+
+    def said(self, option_id: str) -> set[tuple[str, Any]]:
+        """Every (rule, verdict) the trace concluded of the option (one pass per pathway)."""
+        if self._said is None:
+            self._said = {}
+            for step in self.pathway.trace:
+                for c in step.concluded:
+                    if c.get("option") is not None:
+                        self._said.setdefault(c["option"], set()).add((step.rule, c["verdict"]))
+        return self._said.get(option_id, set())
 
 
 PathwayCheck = Callable[[Invariant, Seen], list[str]]
@@ -107,12 +120,7 @@ def _option_cited(invariant: Invariant, seen: Seen, option: Option) -> list[str]
 
 
 def _not_both_ways(invariant: Invariant, seen: Seen, option: Option) -> list[str]:
-    said = {
-        (step.rule, c["verdict"])
-        for step in seen.pathway.trace
-        for c in step.concluded
-        if c.get("option") == option.id
-    }
+    said = seen.said(option.id)
     recommending = {rule for rule, verdict in said if verdict == "recommended"}
     forbidding = {rule for rule, verdict in said if verdict == "contraindicated"}
     if recommending and forbidding and (recommending | forbidding) != recommending & forbidding:

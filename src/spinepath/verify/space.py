@@ -136,16 +136,17 @@ class Space:
         """A case mapping for one class per dimension (dimensions left out stay at defaults)."""
         data: dict[str, Any] = {"onset": "chronic"}
         for dim in self.dimensions:
-            chosen = assignment.get(dim.name) or self._default_of(dim)
+            chosen = assignment.get(dim.name) or self.default_of(dim)
             values = chosen.representative
             if len(dim.keys) == 1:
                 values = (values,)
             for key, value in zip(dim.keys, values, strict=True):
-                if not _is_default(key, value):
+                if not is_default(key, value):
                     data[key] = list(value) if isinstance(value, tuple) else value
         return data
 
-    def _default_of(self, dim: Dimension) -> ValueClass:
+    def default_of(self, dim: Dimension) -> ValueClass:
+        """The class ``dim`` is held at (:meth:`default`), found once per space."""
         found = self._defaults.get(dim.name)
         if found is None:
             found = self._defaults[dim.name] = self.default(dim)
@@ -168,7 +169,7 @@ def _default_value(key: str) -> object:
     return Case.model_fields[key].default
 
 
-def _is_default(key: str, value: object) -> bool:
+def is_default(key: str, value: object) -> bool:
     if key == "onset":
         return False
     return same_value(value, _default_value(key))
@@ -364,7 +365,7 @@ def _contradicts(group: tuple[str, ...], combo: tuple[Any, ...]) -> bool:
 
     data: dict[str, Any] = {"onset": "chronic"}
     for key, value in zip(group, combo, strict=True):
-        if not _is_default(key, value):
+        if not is_default(key, value):
             data[key] = value
     try:
         Case.model_validate(data)
