@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,12 +24,6 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     load_knowledge.cache_clear()
     yield directory
     load_knowledge.cache_clear()
-
-
-@pytest.fixture
-def draft(tmp_path: Path) -> Path:
-    shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
-    return tmp_path / "knowledge"
 
 
 def _parse_counting(calls: list[Path]) -> object:
