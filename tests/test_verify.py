@@ -260,17 +260,9 @@ def test_verify_fails_on_an_ungated_surgical_recommendation(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_cache: None
 ) -> None:
     """Surgery reached without non-invasive therapy having failed: laminotomy is recommended."""
-
-    def skip_non_invasive(rules: list[dict[str, Any]]) -> None:
-        for rule in rules:
-            if rule["id"] == "progression.non_invasive_exhausted":
-                rule["when"]["non_invasive_therapy"] = ["failed", "not_tried"]
-            if rule["id"] == "stage.non_invasive_current":
-                rule["when"]["non_invasive_therapy"] = ["ongoing", "helped", None]
-
     directory = _broken_copy(
         tmp_path,
-        {"01_progression.yaml": skip_non_invasive, "30_surgical.yaml": _surgical_only_laminotomy},
+        {"01_progression.yaml": _skip_non_invasive, "30_surgical.yaml": _surgical_only_laminotomy},
     )
     result = _run_cli(directory, monkeypatch, "--format", "json")
     assert result.exit_code == 1, result.output
